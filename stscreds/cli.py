@@ -1,0 +1,101 @@
+"""The command line: maps flags to the functions in commands.py, prints their results and
+turns every failure into one line on stderr and a named exit code. Nothing else prints."""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+
+from stscreds import commands, files
+from stscreds.errors import EXIT_INTERRUPTED, Interrupted, StscredsError, mask
+from stscreds.prompts import TerminalUI
+
+app = typer.Typer(
+    name="stscreds",
+    help=(
+        "Use MFA-authenticated AWS session credentials instead of long-term keys.\n\n"
+        "Run `stscreds init` once, `stscreds auth` each day, and read single values with "
+        "`stscreds read KEY` (for example in .bashrc)."
+    ),
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+ProfileOption = typer.Option(files.DEFAULT_PROFILE, "--profile", "-p", help="Section to use in both credentials files.")
+
+
+def _make_api(access_key_id: str, secret_access_key: str, profile: str):  # type: ignore[no-untyped-def]
+    from stscreds.aws import AwsApi  # boto3 is slow to import; only calls to AWS need it
+
+    return AwsApi(access_key_id, secret_access_key, profile)
+
+
+def _fail(error: StscredsError) -> typer.Exit:
+    typer.echo(f"stscreds: {error}", err=True)
+    return typer.Exit(error.exit_code)
+
+
+@app.command()
+def init(profile: str = ProfileOption) -> None:
+    """Store your long-term access key pair in ~/.stscreds/credentials (checked with iam:GetUser)."""
+    try:
+        result = commands.init_profile(profile, TerminalUI(), _make_api)
+    except StscredsError as error:
+        raise _fail(error) from None
+    except KeyboardInterrupt:
+        raise _fail(Interrupted("interrupted; nothing was saved")) from None
+    for name in result.shadowing_variables:
+        typer.echo(f"Warning: {name} is set in your environment and takes precedence over credentials files.", err=True)
+    typer.echo(
+        f"Saved {mask(result.access_key_id)} (IAM user {result.user_name}) as [{profile}] in {result.path}",
+        err=True,
+    )
+
+
+@app.command()
+def auth(
+    profile: str = ProfileOption,
+    duration: str = typer.Option(
+        commands.DEFAULT_DURATION, "--duration", "-d", help="Session length: 12h, 90m, 3600s (15m to 36h)."
+    ),
+    mfa_serial: Optional[str] = typer.Option(
+        None, "--mfa-serial", help="ARN of the MFA device to use when you have several."
+    ),
+) -> None:
+    """Ask for an MFA code and write session credentials to ~/.aws/credentials."""
+    try:
+        seconds = commands.parse_duration(duration)
+        result = commands.authenticate(profile, seconds, mfa_serial, TerminalUI(), _make_api)
+    except StscredsError as error:
+        raise _fail(error) from None
+    except KeyboardInterrupt:
+        raise _fail(Interrupted("interrupted; nothing was written")) from None
+    typer.echo(f"Session valid until {files.format_expiration(result.expiration)}.", err=True)
+    typer.echo(f"Wrote credentials to {result.path}", err=True)
+
+
+@app.command()
+def read(
+    key: str = typer.Argument(..., help=f"One of: {', '.join(files.READABLE_KEYS)}."),
+    profile: str = ProfileOption,
+) -> None:
+    """Print one value of the current session; authenticate first if it has expired."""
+    try:
+        value = commands.read_value(key, profile, TerminalUI(), _make_api)
+    except StscredsError as error:
+        raise _fail(error) from None
+    except KeyboardInterrupt:
+        raise _fail(Interrupted("interrupted; nothing was written")) from None
+    sys.stdout.write(value + "\n")
+
+
+def main() -> None:
+    try:
+        app(prog_name="stscreds")
+    except KeyboardInterrupt:  # outside a command: while typer parses, say
+        typer.echo("stscreds: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)

@@ -1,0 +1,157 @@
+"""The three commands as plain functions. They take their I/O (a UI, a way to make the AWS
+API, a clock) as arguments, print nothing themselves and raise StscredsError on failure."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from stscreds import files
+from stscreds.errors import MfaDeviceError, StscredsError, UsageError, mask
+from stscreds.prompts import UI, choose
+
+if TYPE_CHECKING:
+    from stscreds.aws import AwsApi
+
+# (access key id, secret, profile) -> AwsApi. The CLI passes the real constructor.
+ApiFactory = Callable[[str, str, str], "AwsApi"]
+Clock = Callable[[], datetime]
+
+# GetSessionToken's limits for IAM users.
+MIN_DURATION = 900
+MAX_DURATION = 129_600
+DEFAULT_DURATION = "12h"
+
+_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+_MFA_CODE = re.compile(r"\d{6}")
+_ACCESS_KEY_ID = re.compile(r"[A-Z0-9]{16,128}")
+
+
+def parse_duration(text: str) -> int:
+    """'12h', '90m', '3600s', '1h30m' or plain seconds -> seconds within AWS's range."""
+    value = text.strip().lower()
+    match = _DURATION.fullmatch(value)
+    if value.isdigit():
+        seconds = int(value)
+    elif value and match:
+        hours, minutes, secs = (int(group or 0) for group in match.groups())
+        seconds = hours * 3600 + minutes * 60 + secs
+    else:
+        raise UsageError(f"invalid duration {text!r}: use a form like 12h, 90m or 3600s")
+    if not MIN_DURATION <= seconds <= MAX_DURATION:
+        raise UsageError(
+            f"duration {text!r} is {seconds} s; AWS allows {MIN_DURATION} s (15m) to {MAX_DURATION} s (36h)"
+        )
+    return seconds
+
+
+# --- init --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InitResult:
+    user_name: str
+    access_key_id: str
+    path: str
+    shadowing_variables: tuple[str, ...]
+
+
+def init_profile(profile: str, ui: UI, make_api: ApiFactory, environ: dict[str, str] | None = None) -> InitResult:
+    """Ask for the long-term pair, check it with iam:GetUser, then store it."""
+    files.check_profile_name(profile)
+    environ = dict(os.environ) if environ is None else environ
+    shadowing = tuple(name for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if environ.get(name))
+    access_key_id = ui.ask("AWS Access Key ID: ")
+    if not _ACCESS_KEY_ID.fullmatch(access_key_id):
+        raise UsageError("that does not look like an AWS access key ID (16 or more capital letters and digits)")
+    secret = ui.ask("AWS Secret Access Key: ", secret=True)
+    if not secret or any(c.isspace() for c in secret):
+        raise UsageError("the secret access key must be one word with no spaces")
+    user = make_api(access_key_id, secret, profile).current_user()
+    path = files.save_long_term_keys(profile, access_key_id, secret)
+    return InitResult(user.name, access_key_id, path, shadowing)
+
+
+# --- auth --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    path: str
+    user_name: str
+    expiration: datetime
+    values: dict[str, str]
+
+
+def authenticate(
+    profile: str,
+    duration_seconds: int,
+    mfa_serial: str | None,
+    ui: UI,
+    make_api: ApiFactory,
+) -> AuthResult:
+    """Trade the stored long-term keys and an MFA code for session credentials in [profile]."""
+    files.check_profile_name(profile)
+    path = files.shared_credentials_path()
+    # Fail on a broken file before we ask anyone for a code they would then waste.
+    files.load_shared_file(path)
+    access_key_id, secret = files.load_long_term_keys(profile)
+    api = make_api(access_key_id, secret, profile)
+    user = api.current_user()
+    if not user.name:
+        raise StscredsError(f"access key {mask(access_key_id)} belongs to the root user; use an IAM user's keys")
+    serial = _pick_mfa_device(api.mfa_serials(user.name), mfa_serial, user.name, ui)
+    ui.say(f"Current user: {user.name}.")
+    code = ui.ask(f"MFA code for {serial}: ")
+    if not _MFA_CODE.fullmatch(code):
+        raise UsageError("the MFA code must be the 6 digits your device shows")
+    session = api.session_token(duration_seconds, serial, code)
+    values = {
+        files.ACCESS_KEY_ID: session.access_key_id,
+        files.SECRET_ACCESS_KEY: session.secret_access_key,
+        files.SESSION_TOKEN: session.session_token,
+        files.EXPIRATION: files.format_expiration(session.expiration),
+    }
+    files.write_session(path, profile, values)
+    return AuthResult(path, user.name, session.expiration, values)
+
+
+def _pick_mfa_device(serials: list[str], wanted: str | None, user_name: str, ui: UI) -> str:
+    if not serials:
+        raise MfaDeviceError(f"IAM user {user_name} has no MFA device: assign one in the IAM console first")
+    if wanted is not None:
+        if wanted not in serials:
+            raise MfaDeviceError(f"{wanted} is not an MFA device of {user_name}; theirs: {', '.join(serials)}")
+        return wanted
+    if len(serials) == 1:
+        return serials[0]
+    if not ui.interactive:
+        raise MfaDeviceError(
+            f"{user_name} has {len(serials)} MFA devices; pick one with --mfa-serial: {', '.join(serials)}"
+        )
+    return choose(ui, f"{user_name} has {len(serials)} MFA devices:", serials)
+
+
+# --- read --------------------------------------------------------------------------------
+
+
+def check_readable_key(key: str) -> str:
+    if key not in files.READABLE_KEYS:
+        raise UsageError(f"unknown key {key!r}; choose one of: {', '.join(files.READABLE_KEYS)}")
+    return key
+
+
+def read_value(key: str, profile: str, ui: UI, make_api: ApiFactory, clock: Clock = files.now_utc) -> str:
+    """KEY from [profile], after a new `auth` when the session is missing or expired."""
+    check_readable_key(key)
+    files.check_profile_name(profile)
+    value = files.current_value(key, profile, clock())
+    if value is None:
+        ui.say(f"The session for profile {profile!r} is missing or expired; authenticating.")
+        result = authenticate(profile, parse_duration(DEFAULT_DURATION), None, ui, make_api)
+        value = result.values[key]
+    return value
