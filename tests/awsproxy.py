@@ -1,0 +1,145 @@
+"""A small recording HTTP proxy in front of moto, for what moto cannot do by itself.
+
+It records every AWS call (service, action, signing key, region) and can answer some calls
+itself: an AWS error (wrong MFA code, rejected keys), a 500, or no answer at all (a hang).
+It can also give each GetSessionToken answer a unique token, since moto's never change.
+"""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import re
+import threading
+import urllib.parse
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass(frozen=True)
+class Call:
+    service: str
+    action: str
+    access_key_id: str
+    region: str
+    params: dict[str, str]
+
+    @property
+    def iam_action(self) -> str:
+        """As an IAM policy names it: iam:GetUser."""
+        return f"{self.service}:{self.action}"
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes = b""
+    hang: bool = False
+
+
+def aws_error(code: str, message: str, status: int = 403) -> Reply:
+    body = (
+        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+        f"<Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+        "<RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>"
+    ).encode()
+    return Reply(status, body)
+
+
+WRONG_MFA_CODE = aws_error("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code.")
+INVALID_KEY = aws_error("InvalidClientTokenId", "The security token included in the request is invalid.")
+SERVER_ERROR = Reply(500, aws_error("InternalFailure", "We encountered an internal error.", 500).body)
+HANG = Reply(0, hang=True)
+
+_CREDENTIAL_SCOPE = re.compile(r"Credential=([^/]+)/\d+/([^/]+)/([^/]+)/aws4_request")
+
+
+class RecordingProxy:
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.calls: list[Call] = []
+        # action name -> reply, e.g. {"GetSessionToken": WRONG_MFA_CODE}; "*" matches all.
+        self.faults: dict[str, Reply] = {}
+        self.unique_tokens = False
+        self._token_numbers = itertools.count(1)
+        self._released = threading.Event()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def actions(self) -> list[str]:
+        return [call.iam_action for call in self.calls]
+
+    def start(self) -> RecordingProxy:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._released.set()  # let hanging handlers go
+        self._server.shutdown()
+        self._server.server_close()
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self.faults.clear()
+        self.unique_tokens = False
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self._handle()
+
+            def do_POST(self) -> None:
+                self._handle()
+
+            def _handle(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                params = dict(urllib.parse.parse_qsl(body.decode("utf-8", "replace")))
+                scope = _CREDENTIAL_SCOPE.search(self.headers.get("Authorization", ""))
+                key, region, service = scope.groups() if scope else ("", "", "")
+                action = params.get("Action") or self.headers.get("X-Amz-Target", "").rpartition(".")[2]
+                proxy.calls.append(Call(service, action, key, region, params))
+                fault = proxy.faults.get(action) or proxy.faults.get("*")
+                if fault is not None and fault.hang:
+                    proxy._released.wait(60)
+                    return
+                if fault is not None:
+                    self._send(fault.status, fault.body)
+                    return
+                status, answer = self._forward(body)
+                if proxy.unique_tokens and action == "GetSessionToken" and status == 200:
+                    number = next(proxy._token_numbers)
+                    answer = re.sub(
+                        rb"<SessionToken>[^<]*</SessionToken>",
+                        f"<SessionToken>FwoGZXIvYXdzEXAMPLETOKEN{number:06d}</SessionToken>".encode(),
+                        answer,
+                    )
+                self._send(status, answer)
+
+            def _forward(self, body: bytes) -> tuple[int, bytes]:
+                connection = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=30)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "content-length")}
+                connection.request(self.command, self.path, body=body, headers=headers)
+                response = connection.getresponse()
+                answer = response.read()
+                connection.close()
+                return response.status, answer
+
+            def _send(self, status: int, body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "text/xml")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        return Handler

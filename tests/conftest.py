@@ -1,0 +1,150 @@
+"""Shared fixtures: an isolated HOME and environment for every test, a real moto server on
+127.0.0.1, and a recording proxy in front of it that the code under test talks to."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sys
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+from awsproxy import RecordingProxy
+from moto.server import ThreadedMotoServer
+
+# moto's own fixed answer to GetSessionToken.
+MOTO_SESSION_TOKEN_PREFIX = "AQoEXAMPLEH4aoAH0gNCAPyJxz4BlCFFxWNE1OPTgk5TthT"
+
+BIN = Path(sys.executable).parent
+STSCREDS = str(BIN / "stscreds")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own HOME and no AWS_* variables from the machine."""
+    home = tmp_path / "home"
+    home.mkdir()
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def moto_port() -> Iterator[int]:
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield port
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def _proxy(moto_port: int) -> Iterator[RecordingProxy]:
+    proxy = RecordingProxy(moto_port).start()
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def proxy(_proxy: RecordingProxy, moto_port: int, monkeypatch: pytest.MonkeyPatch) -> RecordingProxy:
+    """moto, emptied, behind a recording proxy that AWS_ENDPOINT_URL points at."""
+    request = urllib.request.Request(f"http://127.0.0.1:{moto_port}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=10).close()
+    _proxy.reset()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", _proxy.url)
+    return _proxy
+
+
+@dataclass(frozen=True)
+class IamUser:
+    name: str
+    access_key_id: str
+    secret_access_key: str
+    mfa_serials: list[str]
+
+
+def make_user(moto_port: int, name: str = "alice", mfa_devices: int = 1) -> IamUser:
+    """An IAM user with a key pair and `mfa_devices` enabled virtual MFA devices, made on moto
+    directly (not through the proxy, so the proxy records only what stscreds does)."""
+    admin = boto3.client(
+        "iam",
+        region_name="us-east-1",
+        endpoint_url=f"http://127.0.0.1:{moto_port}",
+        aws_access_key_id="admin",
+        aws_secret_access_key="admin",
+    )
+    admin.create_user(UserName=name)
+    key = admin.create_access_key(UserName=name)["AccessKey"]
+    serials = []
+    for number in range(mfa_devices):
+        device = admin.create_virtual_mfa_device(VirtualMFADeviceName=f"{name}-{number}")["VirtualMFADevice"]
+        admin.enable_mfa_device(
+            UserName=name,
+            SerialNumber=device["SerialNumber"],
+            AuthenticationCode1="123456",
+            AuthenticationCode2="654321",
+        )
+        serials.append(device["SerialNumber"])
+    return IamUser(name, key["AccessKeyId"], key["SecretAccessKey"], serials)
+
+
+@pytest.fixture
+def user(proxy: RecordingProxy, moto_port: int) -> IamUser:
+    return make_user(moto_port)
+
+
+class ScriptedUI:
+    """Answers prompts from a list; fails the test if asked more than it was given."""
+
+    def __init__(self, *answers: str, interactive: bool = False) -> None:
+        self.answers = list(answers)
+        self.interactive = interactive
+        self.prompts: list[str] = []
+        self.said: list[str] = []
+
+    def say(self, message: str) -> None:
+        self.said.append(message)
+
+    def ask(self, prompt: str, *, secret: bool = False) -> str:
+        self.prompts.append(prompt)
+        if not self.answers:
+            from stscreds.errors import NoInputError
+
+            raise NoInputError(f"no answer for {prompt!r}")
+        return self.answers.pop(0)
+
+
+@pytest.fixture
+def store_keys(isolated_env: Path):  # type: ignore[no-untyped-def]
+    """Store a user's long-term pair as `stscreds init` would, without the AWS check."""
+    from stscreds import files
+
+    def store(user: IamUser, profile: str = "default") -> None:
+        files.save_long_term_keys(profile, user.access_key_id, user.secret_access_key)
+
+    return store
+
+
+def cli_env(home: Path, **extra: str) -> dict[str, str]:
+    """The environment a person's shell would give the real CLI in these tests."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["HOME"] = str(home)
+    env.update(extra)
+    return env
+
+
+def faketime_available() -> bool:
+    return shutil.which("faketime") is not None
