@@ -4,12 +4,13 @@ turns every failure into one line on stderr and a named exit code. Nothing else 
 from __future__ import annotations
 
 import sys
-from typing import Optional
+from collections.abc import Callable
+from typing import Optional, TypeVar
 
 import typer
 
 from stscreds import commands, files
-from stscreds.errors import EXIT_INTERRUPTED, Interrupted, StscredsError, mask
+from stscreds.errors import EXIT_FAILURE, EXIT_INTERRUPTED, StscredsError, mask
 from stscreds.prompts import TerminalUI
 
 app = typer.Typer(
@@ -25,6 +26,8 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+T = TypeVar("T")
+
 ProfileOption = typer.Option(files.DEFAULT_PROFILE, "--profile", "-p", help="Section to use in both credentials files.")
 
 
@@ -34,20 +37,28 @@ def _make_api(access_key_id: str, secret_access_key: str, profile: str):  # type
     return AwsApi(access_key_id, secret_access_key, profile)
 
 
-def _fail(error: StscredsError) -> typer.Exit:
-    typer.echo(f"stscreds: {error}", err=True)
-    return typer.Exit(error.exit_code)
+def _run(action: Callable[[], T]) -> T:
+    """Run a command's work; every failure becomes one line on stderr and an exit code.
+
+    The only place errors are caught. Unexpected exceptions get their type and message but no
+    traceback: tracebacks can carry argument values, and those may be secrets.
+    """
+    try:
+        return action()
+    except StscredsError as error:
+        message, code = str(error), error.exit_code
+    except KeyboardInterrupt:
+        message, code = "interrupted; nothing was written", EXIT_INTERRUPTED
+    except Exception as error:  # a bug: still no traceback
+        message, code = f"unexpected error ({type(error).__name__}: {error})", EXIT_FAILURE
+    typer.echo(f"stscreds: {message}", err=True)
+    raise typer.Exit(code)
 
 
 @app.command()
 def init(profile: str = ProfileOption) -> None:
     """Store your long-term access key pair in ~/.stscreds/credentials (checked with iam:GetUser)."""
-    try:
-        result = commands.init_profile(profile, TerminalUI(), _make_api)
-    except StscredsError as error:
-        raise _fail(error) from None
-    except KeyboardInterrupt:
-        raise _fail(Interrupted("interrupted; nothing was saved")) from None
+    result = _run(lambda: commands.init_profile(profile, TerminalUI(), _make_api))
     for name in result.shadowing_variables:
         typer.echo(f"Warning: {name} is set in your environment and takes precedence over credentials files.", err=True)
     typer.echo(
@@ -67,13 +78,8 @@ def auth(
     ),
 ) -> None:
     """Ask for an MFA code and write session credentials to ~/.aws/credentials."""
-    try:
-        seconds = commands.parse_duration(duration)
-        result = commands.authenticate(profile, seconds, mfa_serial, TerminalUI(), _make_api)
-    except StscredsError as error:
-        raise _fail(error) from None
-    except KeyboardInterrupt:
-        raise _fail(Interrupted("interrupted; nothing was written")) from None
+    seconds = _run(lambda: commands.parse_duration(duration))
+    result = _run(lambda: commands.authenticate(profile, seconds, mfa_serial, TerminalUI(), _make_api))
     typer.echo(f"Session valid until {files.format_expiration(result.expiration)}.", err=True)
     typer.echo(f"Wrote credentials to {result.path}", err=True)
 
@@ -84,12 +90,7 @@ def read(
     profile: str = ProfileOption,
 ) -> None:
     """Print one value of the current session; authenticate first if it has expired."""
-    try:
-        value = commands.read_value(key, profile, TerminalUI(), _make_api)
-    except StscredsError as error:
-        raise _fail(error) from None
-    except KeyboardInterrupt:
-        raise _fail(Interrupted("interrupted; nothing was written")) from None
+    value = _run(lambda: commands.read_value(key, profile, TerminalUI(), _make_api))
     sys.stdout.write(value + "\n")
 
 

@@ -36,14 +36,15 @@ class MalformedFileError(StscredsError):
         self.line = line
 
 
+class FileAccessError(StscredsError):
+    """The operating system refused to read or write a file."""
+
+    def __init__(self, verb: str, path: str, error: OSError) -> None:
+        super().__init__(f"could not {verb} {path}: {error.strerror or error}")
+
+
 class NoInputError(StscredsError):
     """We need an answer but stdin is closed."""
-
-
-class Interrupted(StscredsError):
-    """Ctrl-C at a prompt or during a call."""
-
-    exit_code = EXIT_INTERRUPTED
 
 
 class MfaDeviceError(StscredsError):

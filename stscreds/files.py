@@ -22,7 +22,7 @@ import os
 import re
 from datetime import datetime, timedelta, timezone
 
-from stscreds.errors import MalformedFileError, NotInitialisedError, UsageError
+from stscreds.errors import FileAccessError, MalformedFileError, NotInitialisedError, UsageError
 
 ACCESS_KEY_ID = "aws_access_key_id"
 SECRET_ACCESS_KEY = "aws_secret_access_key"
@@ -117,10 +117,10 @@ def read_shared_credentials(path: str) -> dict[str, dict[str, str]]:
             parser.read_file(stream, source=path)
     except FileNotFoundError:
         return {}
-    except IsADirectoryError:
-        raise MalformedFileError(path, "is a directory") from None
     except (configparser.Error, UnicodeDecodeError) as error:
         raise _parse_error(path, error) from None
+    except OSError as error:
+        raise FileAccessError("read", path, error) from None
     return _as_dict(parser)
 
 
@@ -187,7 +187,13 @@ class _Section:
 
     @property
     def last_content_line(self) -> int:
+        """Where new keys go after: the end of the last key's value, or the header."""
         return max([self.header] + [span[1] for span in self.options.values()])
+
+    @property
+    def last_indent_line(self) -> int:
+        """The line that set configparser's indent level there: the last key's first line."""
+        return max([self.header] + [span[0] for span in self.options.values()])
 
 
 def _locate_sections(lines: list[str]) -> dict[str, _Section]:
@@ -281,9 +287,11 @@ def update_section(text: str, profile: str, values: dict[str, str], path: str = 
             )
         if missing:
             anchor = section.last_content_line
-            # Same indentation as the line above, so an indented header further down
-            # cannot turn into a continuation of the new key.
-            indent = lines[anchor][: len(lines[anchor]) - len(lines[anchor].lstrip())]
+            # The indentation of the last key (not of its continuation lines): deeper would
+            # make the new key a continuation, shallower would turn an indented header
+            # further down into a continuation of the new key.
+            model = lines[section.last_indent_line]
+            indent = model[: len(model) - len(model.lstrip())]
             if not _ending(lines[anchor]):
                 lines[anchor] += newline
             new_lines = [f"{indent}{k} = {v}{newline}" for k, v in missing]
@@ -319,7 +327,10 @@ def write_atomically(path: str, data: bytes, mode: int = FILE_MODE) -> None:
     target = os.path.realpath(path)  # write through symlinks, so the link itself survives
     folder = os.path.dirname(target)
     temp = os.path.join(folder, f".{os.path.basename(target)}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    except OSError as error:
+        raise FileAccessError("write", path, error) from None
     try:
         try:
             os.fchmod(fd, mode)  # the umask may have removed bits, or left others
@@ -330,11 +341,13 @@ def write_atomically(path: str, data: bytes, mode: int = FILE_MODE) -> None:
         finally:
             os.close(fd)
         os.replace(temp, target)
-    except BaseException:
+    except BaseException as error:
         try:
             os.unlink(temp)
         except FileNotFoundError:
             pass
+        if isinstance(error, OSError):
+            raise FileAccessError("write", path, error) from None
         raise
     _fsync_folder(folder)
 
@@ -361,6 +374,8 @@ def _make_folder(folder: str, mode: int, enforce: bool) -> None:
     except FileExistsError:
         if enforce:
             os.chmod(folder, mode)
+    except OSError as error:
+        raise FileAccessError("create", folder, error) from None
 
 
 def _file_encoding() -> str:
@@ -377,10 +392,10 @@ def load_shared_file(path: str) -> str:
             text = stream.read()
     except FileNotFoundError:
         return ""
-    except IsADirectoryError:
-        raise MalformedFileError(path, "is a directory") from None
     except UnicodeDecodeError as error:
         raise _parse_error(path, error) from None
+    except OSError as error:
+        raise FileAccessError("read", path, error) from None
     _parse(text, path)
     return text
 
@@ -409,6 +424,8 @@ def _open_store(path: str):  # type: ignore[no-untyped-def]
         raise MalformedFileError(path, "not a valid stscreds credentials file", line) from None
     except UnicodeDecodeError:
         raise MalformedFileError(path, "not readable as utf-8 text") from None
+    except OSError as error:
+        raise FileAccessError("read", path, error) from None
 
 
 def load_long_term_keys(profile: str, path: str | None = None) -> tuple[str, str]:

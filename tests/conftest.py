@@ -15,7 +15,12 @@ from pathlib import Path
 import boto3
 import pytest
 from awsproxy import RecordingProxy
+from hypothesis import settings
 from moto.server import ThreadedMotoServer
+
+# `pytest --hypothesis-profile soak` for a long search before changing the file editor.
+settings.register_profile("default", max_examples=200)
+settings.register_profile("soak", max_examples=3000)
 
 # moto's own fixed answer to GetSessionToken.
 MOTO_SESSION_TOKEN_PREFIX = "AQoEXAMPLEH4aoAH0gNCAPyJxz4BlCFFxWNE1OPTgk5TthT"

@@ -46,7 +46,9 @@ def shared_file(home: Path) -> Path:
     return home / ".aws" / "credentials"
 
 
-def auth(profile: str = "default", code: str = "123456", duration: int = 43200, serial: str | None = None) -> commands.AuthResult:
+def auth(
+    profile: str = "default", code: str = "123456", duration: int = 43200, serial: str | None = None
+) -> commands.AuthResult:
     return commands.authenticate(profile, duration, serial, ScriptedUI(code), AwsApi)
 
 
@@ -171,7 +173,9 @@ def test_auth_with_another_profile(user: IamUser, store_keys, isolated_env: Path
         auth(profile="default")
 
 
-def test_auth_each_time_replaces_the_token(user: IamUser, proxy: RecordingProxy, store_keys, isolated_env: Path) -> None:
+def test_auth_each_time_replaces_the_token(
+    user: IamUser, proxy: RecordingProxy, store_keys, isolated_env: Path
+) -> None:
     store_keys(user)
     proxy.unique_tokens = True
     first = auth().values["aws_session_token"]
@@ -208,7 +212,9 @@ def test_rejected_keys_at_auth(user: IamUser, proxy: RecordingProxy, store_keys)
         auth()
 
 
-def test_an_mfa_code_that_is_not_six_digits_is_refused_before_sts(user: IamUser, proxy: RecordingProxy, store_keys) -> None:
+def test_an_mfa_code_that_is_not_six_digits_is_refused_before_sts(
+    user: IamUser, proxy: RecordingProxy, store_keys
+) -> None:
     store_keys(user)
     with pytest.raises(UsageError, match="6 digits"):
         auth(code="12345")

@@ -1,0 +1,348 @@
+"""The shared credentials file editor, the atomic writer and the key store."""
+
+from __future__ import annotations
+
+import configparser
+import locale
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from botocore.configloader import raw_config_parse
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from stscreds import files
+from stscreds.errors import FileAccessError, MalformedFileError, NotInitialisedError, UsageError
+
+NEW = {
+    "aws_access_key_id": "ASIANEWNEWNEWNEWNEW1",
+    "aws_secret_access_key": "new/secret+value=",
+    "aws_session_token": "new-token//+=",
+    "x_security_token_expires": "2030-01-01T00:00:00Z",
+}
+
+
+def botocore_reads(text: str, tmp_path: Path) -> dict[str, dict[str, str]]:
+    """What botocore's own parser makes of `text` written to a file."""
+    path = tmp_path / "parsed"
+    path.write_bytes(text.encode(locale.getpreferredencoding(False)))
+    return raw_config_parse(str(path))
+
+
+# --- examples of what must survive -----------------------------------------------------
+
+
+def test_crlf_file_keeps_its_line_endings_and_new_lines_use_them() -> None:
+    text = "[work]\r\nregion = x\r\n\r\n[default]\r\nregion = y\r\n"
+    result = files.update_section(text, "default", NEW)
+    assert result.startswith("[work]\r\nregion = x\r\n\r\n[default]\r\nregion = y\r\n")
+    assert "\n" not in result.replace("\r\n", "")
+
+
+def test_existing_keys_keep_their_place_spelling_and_spacing() -> None:
+    text = "[default]\n  aws_access_key_id   =   old\nAWS_Session_Token:old\nregion = y\n"
+    assert files.update_section(text, "default", NEW).splitlines() == [
+        "[default]",
+        "  aws_access_key_id   =   ASIANEWNEWNEWNEWNEW1",
+        "AWS_Session_Token:new-token//+=",
+        "region = y",
+        "aws_secret_access_key = new/secret+value=",
+        "x_security_token_expires = 2030-01-01T00:00:00Z",
+    ]
+
+
+def test_new_keys_after_a_multi_line_value_are_not_continuations() -> None:
+    text = "[default]\nregion = y\n  still region\n"
+    assert files.update_section(text, "default", {"aws_session_token": "t"}) == (
+        "[default]\nregion = y\n  still region\naws_session_token = t\n"
+    )
+
+
+def test_comments_and_odd_lines_around_the_section_survive() -> None:
+    text = (
+        "; top comment\n"
+        "[default]\n"
+        "# about the token\n"
+        "aws_session_token = old # botocore reads this comment as part of the value\n"
+        "region=eu-west-1\n"
+        "\n"
+        "; comment that introduces the next section\n"
+        "[next]\n"
+        "key = value\n"
+    )
+    result = files.update_section(text, "default", NEW)
+    assert result.startswith("; top comment\n[default]\n# about the token\naws_session_token = new-token//+=\n")
+    assert result.endswith("\n\n; comment that introduces the next section\n[next]\nkey = value\n")
+
+
+def test_a_multi_line_value_is_replaced_whole() -> None:
+    text = "[default]\naws_session_token = first\n  second\n  # comment inside\n  third\nregion = x\n"
+    result = files.update_section(text, "default", {"aws_session_token": "one"})
+    assert result == "[default]\naws_session_token = one\n  # comment inside\nregion = x\n"
+
+
+def test_an_indented_header_below_stays_a_header() -> None:
+    # "  [next]" is a header only because the option above it is indented as much.
+    text = "[default]\n  region = x\n  [next]\n  key = value\n"
+    result = files.update_section(text, "default", {"aws_session_token": "t"})
+    assert result == "[default]\n  region = x\n  aws_session_token = t\n  [next]\n  key = value\n"
+
+
+def test_a_missing_section_is_appended_after_a_blank_line() -> None:
+    assert files.update_section("[work]\nregion = x", "default", {"aws_session_token": "t"}) == (
+        "[work]\nregion = x\n\n[default]\naws_session_token = t\n"
+    )
+    assert files.update_section("", "default", {"aws_session_token": "t"}) == "[default]\naws_session_token = t\n"
+
+
+def test_no_final_newline_stays_that_way_when_the_section_is_last() -> None:
+    assert files.update_section("[default]\nregion = x", "default", {"aws_session_token": "t"}) == (
+        "[default]\nregion = x\naws_session_token = t"
+    )
+
+
+def test_a_default_section_is_left_alone() -> None:
+    text = "[DEFAULT]\nregion = x\n[default]\noutput = json\n"
+    assert files.update_section(text, "default", {"aws_session_token": "t"}) == (
+        "[DEFAULT]\nregion = x\n[default]\noutput = json\naws_session_token = t\n"
+    )
+
+
+@pytest.mark.parametrize("name", ["", " default", "a]b", "a\nb", "DEFAULT"])
+def test_profile_names_that_cannot_be_sections_are_refused(name: str) -> None:
+    with pytest.raises(UsageError):
+        files.update_section("", name, {"aws_session_token": "t"})
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "detail"),
+    [
+        ("region = x\n", 1, "before the first [section]"),
+        ("[a]\nk = 1\n[a]\n", 3, "section [a] appears twice"),
+        ("[a]\nk = 1\nK = 2\n", 3, "key 'k' appears twice in [a]"),
+        ("[a]\nk = 1\n\njust words\n", 4, "expected 'key = value'"),
+    ],
+)
+def test_malformed_files_name_the_line(text: str, line: int, detail: str, tmp_path: Path) -> None:
+    path = tmp_path / "credentials"
+    path.write_text(text)
+    for read in (files.read_shared_credentials, files.load_shared_file):
+        with pytest.raises(MalformedFileError) as caught:
+            read(str(path))
+        assert str(caught.value).startswith(f"{path}, line {line}: ")
+        assert detail in str(caught.value)
+    with pytest.raises(configparser.Error):  # botocore agrees the file is broken
+        configparser.RawConfigParser().read(str(path))
+
+
+def test_undecodable_file_is_malformed(tmp_path: Path) -> None:
+    path = tmp_path / "credentials"
+    path.write_bytes(b"[default]\nkey = \xff\xfe\n")
+    with pytest.raises(MalformedFileError, match="not readable"):
+        files.read_shared_credentials(str(path))
+
+
+def test_values_that_would_break_the_file_are_refused() -> None:
+    for bad in ("", " padded", "two\nlines"):
+        with pytest.raises(ValueError):
+            files.update_section("", "default", {"aws_session_token": bad})
+
+
+# --- atomic, permission-safe writes ------------------------------------------------------
+
+
+def test_write_leaves_0600_whatever_the_umask_and_the_old_mode(tmp_path: Path) -> None:
+    path = tmp_path / "credentials"
+    path.write_text("old")
+    path.chmod(0o644)
+    old_umask = os.umask(0)
+    try:
+        files.write_atomically(str(path), b"new")
+    finally:
+        os.umask(old_umask)
+    assert path.read_bytes() == b"new"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_write_follows_symlinks(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.write_text("old")
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    files.write_atomically(str(link), b"new")
+    assert link.is_symlink() and real.read_bytes() == b"new"
+
+
+@pytest.mark.parametrize("failure", [OSError("disk full"), KeyboardInterrupt()])
+def test_a_failed_write_leaves_the_old_file_and_no_temp_file(
+    failure: BaseException, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "folder" / "credentials"
+    path.parent.mkdir()
+    path.write_text("old")
+
+    def fail(fd: int) -> None:
+        raise failure
+
+    monkeypatch.setattr(os, "fsync", fail)
+    expected = FileAccessError if isinstance(failure, OSError) else KeyboardInterrupt
+    with pytest.raises(expected):
+        files.write_atomically(str(path), b"new")
+    assert path.read_text() == "old"
+    assert [p.name for p in path.parent.iterdir()] == ["credentials"]
+
+
+def test_an_unwritable_folder_is_a_clear_error(tmp_path: Path) -> None:
+    folder = tmp_path / "folder"
+    folder.mkdir(mode=0o500)
+    if os.access(folder, os.W_OK):
+        pytest.skip("running as a user that ignores permissions (root)")
+    with pytest.raises(FileAccessError, match="could not write"):
+        files.write_atomically(str(folder / "credentials"), b"new")
+
+
+def test_write_session_refuses_a_broken_file_and_leaves_it(tmp_path: Path) -> None:
+    path = tmp_path / "credentials"
+    path.write_text("[a]\nbroken line\n")
+    with pytest.raises(MalformedFileError):
+        files.write_session(str(path), "default", {"aws_session_token": "t"})
+    assert path.read_text() == "[a]\nbroken line\n"
+
+
+# --- the key store (configobj) -----------------------------------------------------------
+
+
+def test_store_round_trips_and_keeps_other_profiles(isolated_env: Path) -> None:
+    files.save_long_term_keys("default", "AKIAAAAAAAAAAAAAAAAA", "s3cr%t/with$chars+=")
+    files.save_long_term_keys("work", "AKIABBBBBBBBBBBBBBBB", "other")
+    assert files.load_long_term_keys("default") == ("AKIAAAAAAAAAAAAAAAAA", "s3cr%t/with$chars+=")
+    assert files.load_long_term_keys("work") == ("AKIABBBBBBBBBBBBBBBB", "other")
+
+
+def test_store_missing_profile_says_how_to_init(isolated_env: Path) -> None:
+    with pytest.raises(NotInitialisedError, match="run `stscreds init` first"):
+        files.load_long_term_keys("default")
+    files.save_long_term_keys("default", "AKIAAAAAAAAAAAAAAAAA", "s")
+    with pytest.raises(NotInitialisedError, match="run `stscreds init --profile work` first"):
+        files.load_long_term_keys("work")
+
+
+def test_a_broken_store_is_reported_with_its_line(isolated_env: Path) -> None:
+    store = isolated_env / ".stscreds" / "credentials"
+    store.parent.mkdir()
+    store.write_text("[default]\naws_access_key_id = A\n[[[broken\n")
+    with pytest.raises(MalformedFileError, match=r"credentials, line 3"):
+        files.load_long_term_keys("default")
+
+
+# --- any valid file round-trips outside the managed section ------------------------------
+
+UTF8 = locale.getpreferredencoding(False).lower().replace("-", "") == "utf8"
+_value_chars = st.characters(
+    min_codepoint=32, max_codepoint=0x2FF if UTF8 else 126, blacklist_categories=("Cs", "Cc", "Zs")
+) | st.sampled_from(" \t=:#;/[]'\"%$")
+values = st.text(_value_chars, max_size=12)
+names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.-]{0,8}", fullmatch=True)
+section_names = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.@ -]{0,9}", fullmatch=True).map(str.strip)
+endings = st.sampled_from(["\n", "\r\n", "\r"])
+comments = st.builds(
+    lambda indent, mark, text: indent + mark + text, st.sampled_from(["", "  "]), st.sampled_from("#;"), values
+)
+delimiters = st.sampled_from(["=", " = ", ":", ": ", "\t=\t", " =", "=  "])
+
+
+@st.composite
+def option_lines(draw: st.DrawFn, name: str) -> list[str]:
+    spelled = draw(st.sampled_from([name, name.upper(), name.title()]))
+    lines = [f"{spelled}{draw(delimiters)}{draw(values)}"]
+    for _ in range(draw(st.integers(0, 2))):  # continuation lines, maybe with comments between
+        lines.append(draw(st.sampled_from(["  ", "\t", "    "])) + draw(values.filter(lambda v: v.strip() != "")))
+    return lines
+
+
+@st.composite
+def section_blocks(draw: st.DrawFn, name: str, managed_names: bool) -> list[str]:
+    lines = [f"[{name}]" + draw(st.sampled_from(["", "  ", "\t"]))]
+    pool = [*files.MANAGED_KEYS, "region", "output"] if managed_names else []
+    option_names = draw(st.lists(names | st.sampled_from(pool or ["region"]), max_size=5, unique_by=str.lower))
+    for option in option_names:
+        for _ in range(draw(st.integers(0, 1))):
+            lines.append(draw(comments | st.sampled_from(["", "   "])))
+        lines.extend(draw(option_lines(option)))
+    for _ in range(draw(st.integers(0, 2))):
+        lines.append(draw(comments | st.sampled_from(["", "   "])))
+    return lines
+
+
+@st.composite
+def credential_files(draw: st.DrawFn) -> tuple[list[str], int | None, str]:
+    """(text of each block, index of the managed block or None, managed profile name)."""
+    ending = draw(endings)
+    mixed = draw(st.booleans())
+    profiles = draw(st.lists(section_names.filter(lambda n: n and n != "DEFAULT"), max_size=5, unique=True))
+    preamble = draw(st.lists(comments | st.just(""), max_size=2))
+    managed = draw(st.sampled_from([*profiles, "default"]))
+    blocks_lines = [preamble] + [draw(section_blocks(p, p == managed)) for p in profiles]
+
+    def join(lines: list[str]) -> str:
+        return "".join(line + (draw(endings) if mixed else ending) for line in lines)
+
+    blocks = [join(lines) for lines in blocks_lines]
+    if blocks and draw(st.booleans()):  # sometimes no final newline
+        blocks[-1] = blocks[-1].rstrip("\r\n") if blocks[-1].strip() else blocks[-1]
+    index = profiles.index(managed) + 1 if managed in profiles else None
+    return blocks, index, managed
+
+
+def _sets_one_of(line: str, keys: dict[str, str]) -> bool:
+    match = configparser.RawConfigParser.OPTCRE.match(line.strip())
+    return bool(match) and match.group("option").rstrip().lower() in keys  # type: ignore[union-attr]
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    generated=credential_files(),
+    new_values=st.dictionaries(
+        st.sampled_from(files.MANAGED_KEYS),
+        st.from_regex(r"[A-Za-z0-9/+=]{1,30}", fullmatch=True),
+        min_size=1,
+    ),
+)
+def test_any_valid_file_round_trips_outside_the_managed_section(
+    generated: tuple[list[str], int | None, str], new_values: dict[str, str], tmp_path: Path
+) -> None:
+    blocks, index, profile = generated
+    text = "".join(blocks)
+    try:
+        before = botocore_reads(text, tmp_path)
+    except Exception:
+        assume(False)
+    result = files.update_section(text, profile, new_values)
+    after = botocore_reads(result, tmp_path)
+
+    # botocore reads every other profile exactly as before, and ours with the new values.
+    assert {k: v for k, v in after.items() if k != profile} == {k: v for k, v in before.items() if k != profile}
+    assert after[profile] == {**before.get(profile, {}), **new_values}
+
+    # Every byte outside the managed section is unchanged.
+    if index is None:
+        assert result.startswith(text)
+        return
+    head, tail = "".join(blocks[:index]), "".join(blocks[index + 1 :])
+    assert result.startswith(head) and result.endswith(tail)
+    # Inside it, every line but those of the keys being set is kept, in order.
+    old_middle = files._split_lines(blocks[index])
+    new_middle = files._split_lines(result[len(head) : len(result) - len(tail)])
+    kept_old, skipping = [], False
+    for line in old_middle:
+        if _sets_one_of(line, new_values) and not line[:1].isspace():
+            skipping = True
+            continue
+        if skipping and line[:1].isspace() and line.strip() and not line.strip().startswith(("#", ";")):
+            continue  # a continuation line of a managed key
+        skipping = skipping and (not line.strip() or line.strip().startswith(("#", ";")))
+        kept_old.append(line.rstrip("\r\n"))
+    kept_new = [line.rstrip("\r\n") for line in new_middle if not _sets_one_of(line, new_values)]
+    assert kept_new == kept_old
