@@ -292,6 +292,9 @@ def update_section(text: str, profile: str, values: dict[str, str], path: str = 
             # further down into a continuation of the new key.
             model = lines[section.last_indent_line]
             indent = model[: len(model) - len(model.lstrip())]
+            # End new lines as the anchor line ends: that ending already stood before what
+            # follows. Another could fuse with it ("\r" then a blank "\n" line reads "\r\n").
+            newline = _ending(lines[anchor]) or newline
             if not _ending(lines[anchor]):
                 lines[anchor] += newline
             new_lines = [f"{indent}{k} = {v}{newline}" for k, v in missing]

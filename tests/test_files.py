@@ -60,6 +60,12 @@ def test_new_keys_after_a_multi_line_value_are_not_continuations() -> None:
     )
 
 
+def test_mixed_line_endings_do_not_fuse_into_one() -> None:
+    # Found by Hypothesis: a lone "\r" ending put before a blank "\n" line reads as "\r\n".
+    text = "#\r[0]\n\n#\n"
+    assert files.update_section(text, "0", {"aws_session_token": "t"}) == "#\r[0]\naws_session_token = t\n\n#\n"
+
+
 def test_comments_and_odd_lines_around_the_section_survive() -> None:
     text = (
         "; top comment\n"

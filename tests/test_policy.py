@@ -1,0 +1,80 @@
+"""policies/mfa-required.json: valid, lint-clean, and it allows without MFA exactly what
+stscreds calls with long-term keys."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from awsproxy import RecordingProxy
+from conftest import IamUser, ScriptedUI
+from parliament import analyze_policy_string
+
+from stscreds import commands
+from stscreds.aws import AwsApi
+
+POLICY = Path(__file__).parent.parent / "policies" / "mfa-required.json"
+OWN_USER = "arn:aws:iam::*:user/${aws:username}"
+MFA_KEY = "aws:MultiFactorAuthPresent"
+
+
+def statements() -> list[dict[str, Any]]:
+    return list(json.loads(POLICY.read_text())["Statement"])
+
+
+def as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+def needs_no_mfa(statement: dict[str, Any]) -> bool:
+    return MFA_KEY not in json.dumps(statement.get("Condition", {}))
+
+
+def allowed_without_mfa() -> set[str]:
+    return {
+        action
+        for statement in statements()
+        if statement["Effect"] == "Allow" and needs_no_mfa(statement)
+        for action in as_list(statement["Action"])
+    }
+
+
+def test_policy_is_valid_json_and_lints_clean_with_parliament() -> None:
+    policy = analyze_policy_string(POLICY.read_text())
+    assert [(f.issue, f.detail) for f in policy.findings] == []
+
+
+def test_parliament_would_notice_a_mistake() -> None:
+    broken = POLICY.read_text().replace('"iam:ListMFADevices"', '"iam:ListMfaDevice"')
+    assert "UNKNOWN_ACTION" in {f.issue for f in analyze_policy_string(broken).findings}
+
+
+def test_the_no_mfa_statements_cover_the_users_own_arn_only() -> None:
+    for statement in statements():
+        if statement["Effect"] != "Allow":
+            continue
+        assert needs_no_mfa(statement)
+        for action in as_list(statement["Action"]):
+            expected = "*" if action == "sts:GetSessionToken" else OWN_USER
+            assert statement["Resource"] == expected, action
+
+
+def test_everything_else_is_denied_without_mfa() -> None:
+    denials = [s for s in statements() if s["Effect"] == "Deny"]
+    assert all(s["Condition"] == {"BoolIfExists": {MFA_KEY: "false"}} for s in denials)
+    blanket = next(s for s in denials if "NotAction" in s)
+    assert set(blanket["NotAction"]) == allowed_without_mfa() and blanket["Resource"] == "*"
+    own_user_only = next(s for s in denials if "NotResource" in s)
+    assert set(own_user_only["Action"]) == {"iam:GetUser", "iam:ListMFADevices"}
+    assert own_user_only["NotResource"] == OWN_USER
+
+
+def test_stscreds_calls_exactly_what_the_policy_allows_without_mfa(user: IamUser, proxy: RecordingProxy) -> None:
+    commands.init_profile("default", ScriptedUI(user.access_key_id, user.secret_access_key), AwsApi, environ={})
+    commands.authenticate("default", 3600, None, ScriptedUI("123456"), AwsApi)
+    with_long_term_keys = {call.iam_action for call in proxy.calls if call.access_key_id == user.access_key_id}
+    assert with_long_term_keys == allowed_without_mfa()
+    assert {call.access_key_id for call in proxy.calls} == {user.access_key_id}
+    # The IAM calls name the user's own ARN, the only resource the policy grants.
+    assert {call.params.get("UserName") for call in proxy.calls if call.action == "ListMFADevices"} == {user.name}
