@@ -103,7 +103,12 @@ def test_read_with_profile_and_shared_credentials_file(
     user: IamUser, isolated_env: Path, env: dict[str, str], tmp_path: Path
 ) -> None:
     env = {**env, "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "elsewhere")}
-    assert run(isolated_env, "init", "-p", "work", stdin=f"{user.access_key_id}\n{user.secret_access_key}\n", env=env).returncode == 0
+    assert (
+        run(
+            isolated_env, "init", "-p", "work", stdin=f"{user.access_key_id}\n{user.secret_access_key}\n", env=env
+        ).returncode
+        == 0
+    )
     assert run(isolated_env, "auth", "--profile", "work", stdin="123456\n", env=env).returncode == 0
     done = run(isolated_env, "read", "aws_access_key_id", "--profile", "work", env=env)
     assert done.stdout == "AKIAIOSFODNN7EXAMPLE\n"
@@ -127,7 +132,9 @@ def test_auth_before_init(isolated_env: Path, env: dict[str, str]) -> None:
     assert "run `stscreds init` first" in done.stderr
 
 
-def test_malformed_credentials_file(initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy) -> None:
+def test_malformed_credentials_file(
+    initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy
+) -> None:
     path = credentials(isolated_env)
     path.parent.mkdir()
     path.write_text("[work]\nnot a setting\n")
@@ -158,7 +165,12 @@ def test_aws_unreachable_fails_in_seconds(initialised: IamUser, isolated_env: Pa
     ],
 )
 def test_bad_arguments_exit_2_before_any_call(
-    args: tuple[str, ...], message: str, initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy
+    args: tuple[str, ...],
+    message: str,
+    initialised: IamUser,
+    isolated_env: Path,
+    env: dict[str, str],
+    proxy: RecordingProxy,
 ) -> None:
     proxy.calls.clear()
     done = run(isolated_env, *args, env=env)
@@ -193,7 +205,9 @@ def faketime(offset: str) -> tuple[str, ...]:
 
 
 @needs_faketime
-def test_read_before_expiry_makes_no_call(authenticated: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy) -> None:
+def test_read_before_expiry_makes_no_call(
+    authenticated: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy
+) -> None:
     token = files.read_shared_credentials(str(credentials(isolated_env)))["default"]["aws_session_token"]
     proxy.calls.clear()
     done = run(isolated_env, "read", "aws_session_token", env=env, prefix=faketime("+50m"))
@@ -220,7 +234,10 @@ def test_read_after_expiry_authenticates_then_prints_the_new_value(
     done = run(isolated_env, "read", "aws_session_token", stdin="123456\n", env=env, prefix=faketime("+56m"))
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("FwoGZXIvYXdzEXAMPLETOKEN") and done.stdout.count("\n") == 1
-    assert done.stdout.strip() == files.read_shared_credentials(str(credentials(isolated_env)))["default"]["aws_session_token"]
+    assert (
+        done.stdout.strip()
+        == files.read_shared_credentials(str(credentials(isolated_env)))["default"]["aws_session_token"]
+    )
     assert proxy.actions[-1] == "sts:GetSessionToken"
 
 
