@@ -8,6 +8,7 @@ session) goes to the full typer CLI, which behaves the same whether or not this 
 from __future__ import annotations
 
 import sys
+import time
 
 
 def _fast_read(args: list[str]) -> str | None:
@@ -31,7 +32,7 @@ def _fast_read(args: list[str]) -> str | None:
         return None
     try:
         files.check_profile_name(profile)
-        return files.current_value(key, profile, files.now_utc())
+        return files.fast_current_value(key, profile, time.time())
     except Exception:  # a broken file, a bad name...: the full CLI reports it properly
         return None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 # (access key id, secret, profile) -> AwsApi. The CLI passes the real constructor.
 ApiFactory = Callable[[str, str, str], "AwsApi"]
-Clock = Callable[[], datetime]
+Clock = Callable[[], float]  # seconds since the epoch, like time.time
 
 # GetSessionToken's limits for IAM users.
 MIN_DURATION = 900
@@ -145,7 +146,7 @@ def check_readable_key(key: str) -> str:
     return key
 
 
-def read_value(key: str, profile: str, ui: UI, make_api: ApiFactory, clock: Clock = files.now_utc) -> str:
+def read_value(key: str, profile: str, ui: UI, make_api: ApiFactory, clock: Clock = time.time) -> str:
     """KEY from [profile], after a new `auth` when the session is missing or expired."""
     check_readable_key(key)
     files.check_profile_name(profile)

@@ -4,25 +4,30 @@
   belongs to the user and to every other AWS tool. We read it with exactly the parser
   botocore uses (`configparser.RawConfigParser`), and we edit it line by line: only the
   lines of the managed keys in the managed section change, every other byte stays, and each
-  edit is re-read and compared before it is written.
+  edit is re-read with that parser and compared before it is written.
 * `~/.stscreds/credentials` is ours and holds the long-term key pair, via configobj.
 
 All writes are atomic (temp file in the same folder, fsync, rename), follow symlinks and
 leave the file 0600 whatever the umask.
 
-This module is on `stscreds read`'s fast path, so it imports only cheap standard-library
-modules at the top; configobj is imported where it is used.
+`stscreds read` imports this module in every new shell. Importing `re` alone costs about as
+much as starting Python, and configparser and datetime import it, so the top level imports
+only `os` and `time`; the rest is imported inside the functions that need it, none of which
+is on read's fast path (`fast_current_value`).
 """
 
 from __future__ import annotations
 
-import configparser
-import io
+import io  # loaded during interpreter start-up anyway
 import os
-import re
-from datetime import datetime, timedelta, timezone
+import time
 
 from stscreds.errors import FileAccessError, MalformedFileError, NotInitialisedError, UsageError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (which imports re)
+if TYPE_CHECKING:
+    import configparser
+    from datetime import datetime
 
 ACCESS_KEY_ID = "aws_access_key_id"
 SECRET_ACCESS_KEY = "aws_secret_access_key"
@@ -38,11 +43,12 @@ READABLE_KEYS = MANAGED_KEYS
 
 # A session this close to its end counts as expired: a shell opened with a token that dies
 # in two minutes is worse than one more MFA prompt. botocore refreshes 10-15 minutes early.
-EXPIRY_MARGIN = timedelta(minutes=5)
+EXPIRY_MARGIN_SECONDS = 5 * 60
 
 DEFAULT_PROFILE = "default"
 STORE_DIR_MODE = 0o700
 FILE_MODE = 0o600
+_DEFAULT_SECTION = "DEFAULT"  # configparser.DEFAULTSECT: its keys apply to every section
 
 
 # --- paths ------------------------------------------------------------------------------
@@ -61,21 +67,188 @@ def store_path() -> str:
 
 def check_profile_name(profile: str) -> str:
     """Refuse names that cannot be a section header, or that configparser treats specially."""
-    if (
-        not profile
-        or profile != profile.strip()
-        or any(c in profile for c in "[]\r\n")
-        or profile == configparser.DEFAULTSECT
-    ):
+    if not profile or profile != profile.strip() or any(c in profile for c in "[]\r\n") or profile == _DEFAULT_SECTION:
         raise UsageError(f"invalid profile name {profile!r}")
     return profile
 
 
-# --- reading the shared credentials file as botocore does -------------------------------
+# --- expiry, in seconds since the epoch (datetime costs an import of re) ----------------
+
+
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm)."""
+    year -= month <= 2
+    era = year // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146097 + day_of_era - 719468
+
+
+def parse_expiration(value: str) -> float | None:
+    """Seconds since the epoch of `2026-11-23T19:41:57Z` (also `+01:00` offsets, fractions
+    of a second, a space for the T, no zone meaning UTC), or None when it is not one."""
+    text = value.strip()
+    offset = 0
+    if text.endswith(("Z", "z")):
+        text = text[:-1]
+    elif len(text) > 19 and text[-6] in "+-" and text[-3] == ":":
+        sign = -1 if text[-6] == "-" else 1
+        zone = text[-5:-3] + text[-2:]
+        if not zone.isdigit():
+            return None
+        offset = sign * (int(zone[:2]) * 3600 + int(zone[2:]) * 60)
+        text = text[:-6]
+    date, time_part = text[:10], text[11:]
+    if len(text) < 19 or text[10] not in "Tt " or date[4] != "-" or date[7] != "-":
+        return None
+    clock, _, fraction = time_part.partition(".")
+    if len(clock) != 8 or clock[2] != ":" or clock[5] != ":" or (fraction and not fraction.isdigit()):
+        return None
+    fields = (date[:4], date[5:7], date[8:], clock[:2], clock[3:5], clock[6:])
+    if not all(field.isdigit() and field.isascii() for field in fields):
+        return None
+    year, month, day, hour, minute, second = (int(field) for field in fields)
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    month_days = (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+    if not (1 <= month <= 12 and 1 <= day <= month_days[month - 1] and hour < 24 and minute < 60 and second < 60):
+        return None
+    seconds = _days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
+    return seconds + float("0." + fraction if fraction else 0) - offset
+
+
+def format_expiration(moment: datetime) -> str:
+    """2026-11-23T19:41:57Z: UTC, to the second, as the AWS CLI shows expirations."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment.timestamp()))
+
+
+def valid_session(section: dict[str, str] | None, now: float) -> bool:
+    """True when the section holds a complete session that outlives `now` by the margin."""
+    if not section or not all(section.get(key) for key in CREDENTIAL_KEYS):
+        return False
+    expiration = parse_expiration(section.get(EXPIRATION, ""))
+    return expiration is not None and expiration - EXPIRY_MARGIN_SECONDS > now
+
+
+# --- configparser's grammar, line by line -------------------------------------------------
+
+
+class _Unparsable(Exception):
+    """Where configparser would raise; the fast path then leaves the file to configparser."""
+
+
+class _Option:
+    def __init__(self, line: int, stripped: str, cut: int) -> None:
+        self.first = self.last = line
+        rest = stripped[cut + 1 :]
+        self.value_start = len(stripped) - len(rest.lstrip())  # where the value begins
+        self.pieces = [rest.strip()]
+
+    @property
+    def value(self) -> str:
+        return "\n".join(self.pieces).rstrip()
+
+
+class _Section:
+    def __init__(self, header: int) -> None:
+        self.header = header
+        self.options: dict[str, _Option] = {}
+
+    @property
+    def last_content_line(self) -> int:
+        """Where new keys go after: the end of the last key's value, or the header."""
+        return max([self.header] + [option.last for option in self.options.values()])
+
+    @property
+    def last_indent_line(self) -> int:
+        """The line that set configparser's indent level there: the last key's first line."""
+        return max([self.header] + [option.first for option in self.options.values()])
+
+
+def _scan(lines: list[str]) -> dict[str, _Section]:
+    """A mirror of `RawConfigParser._read` (default settings, as botocore uses it) that keeps
+    where each section and key lies and what each value is. Written without `re` so that
+    `read` can use it; raises _Unparsable where configparser would raise."""
+    sections: dict[str, _Section] = {}
+    current: _Section | None = None
+    option: _Option | None = None
+    indent_level = 0
+    for index, line in enumerate(lines):
+        value = line.strip()
+        if value[:1] in ("#", ";") and value:
+            continue  # a comment neither ends a multi-line value nor adds to it
+        if not value:
+            if option is not None:
+                option.pieces.append("")  # empty_lines_in_values
+            continue
+        indent = len(line) - len(line.lstrip())
+        if option is not None and indent > indent_level:
+            option.pieces.append(value)  # a continuation line
+            option.last = index
+            continue
+        indent_level = indent
+        close = value.rfind("]")
+        if value[0] == "[" and close >= 2:  # SECTCRE: \[(?P<header>.+)\], matched at the start
+            name = value[1:close]
+            if name in sections and name != _DEFAULT_SECTION:
+                raise _Unparsable(index)  # DuplicateSectionError
+            current = sections.setdefault(name, _Section(index))
+            option = None
+            continue
+        if current is None:
+            raise _Unparsable(index)  # MissingSectionHeaderError
+        cuts = [i for i in (value.find("="), value.find(":")) if i >= 0]
+        if not cuts or not value[: min(cuts)].rstrip():
+            raise _Unparsable(index)  # ParsingError: not `key = value`
+        cut = min(cuts)
+        name = value[:cut].rstrip().lower()
+        if name in current.options:
+            raise _Unparsable(index)  # DuplicateOptionError
+        option = current.options[name] = _Option(index, value, cut)
+    return sections
+
+
+def _split_lines(text: str) -> list[str]:
+    """Lines with their endings, split where a text-mode read splits (\\n, \\r\\n, \\r) and
+    nowhere else (str.splitlines also splits at \\f, \\x1c, \\u2028...)."""
+    lines: list[str] = []
+    pending = ""
+    for piece in text.splitlines(keepends=True):
+        pending += piece
+        if pending.endswith(("\n", "\r")):
+            lines.append(pending)
+            pending = ""
+    if pending:
+        lines.append(pending)
+    return lines
+
+
+# --- reading the shared credentials file ----------------------------------------------------
+
+
+def fast_current_value(key: str, profile: str, now: float) -> str | None:
+    """What `current_value` returns, for the files it is sure about; None for the rest.
+
+    `read`'s fast path: no configparser, no datetime, no re. Anything unusual (a file that
+    does not parse, a [DEFAULT] section, an unreadable file) gives None, and the full CLI
+    answers with botocore's own parser instead.
+    """
+    try:
+        with open(shared_credentials_path()) as stream:
+            sections = _scan(stream.read().split("\n"))
+    except (OSError, UnicodeDecodeError, _Unparsable):
+        return None
+    section = sections.get(profile)
+    if section is None or _DEFAULT_SECTION in sections:
+        return None
+    values = {name: option.value for name, option in section.options.items()}
+    return values.get(key) if valid_session(values, now) else None
 
 
 def _parse_error(path: str, error: Exception) -> MalformedFileError:
     """Name the file and the line, as the issue asks, without quoting secret values."""
+    import configparser
+
     if isinstance(error, configparser.MissingSectionHeaderError):
         return MalformedFileError(path, "a line before the first [section] header", error.lineno)
     if isinstance(error, configparser.DuplicateSectionError):
@@ -91,6 +264,8 @@ def _parse_error(path: str, error: Exception) -> MalformedFileError:
 
 
 def _parse(text: str, path: str) -> configparser.RawConfigParser:
+    import configparser
+
     parser = configparser.RawConfigParser()
     try:
         # newline=None gives the universal-newline splitting a text-mode file read gets.
@@ -108,9 +283,11 @@ def _as_dict(parser: configparser.RawConfigParser) -> dict[str, dict[str, str]]:
 def read_shared_credentials(path: str) -> dict[str, dict[str, str]]:
     """Every profile in the shared credentials file; {} when the file does not exist.
 
-    Opens the file the way botocore does (text mode, the locale's encoding), so the values
-    are the ones every AWS SDK will see.
+    Opens the file the way botocore does (text mode, the locale's encoding) and parses it
+    with botocore's parser, so the values are the ones every AWS SDK will see.
     """
+    import configparser
+
     parser = configparser.RawConfigParser()
     try:
         with open(path) as stream:
@@ -124,32 +301,9 @@ def read_shared_credentials(path: str) -> dict[str, dict[str, str]]:
     return _as_dict(parser)
 
 
-def parse_expiration(value: str) -> datetime | None:
-    """The recorded end of a session, or None when absent or unreadable."""
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
-
-
-def format_expiration(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def valid_session(section: dict[str, str] | None, now: datetime) -> bool:
-    """True when the section holds a complete session that outlives `now` by the margin."""
-    if not section or not all(section.get(key) for key in CREDENTIAL_KEYS):
-        return False
-    expiration = parse_expiration(section.get(EXPIRATION, ""))
-    return expiration is not None and expiration - EXPIRY_MARGIN > now
-
-
-def current_value(key: str, profile: str, now: datetime) -> str | None:
+def current_value(key: str, profile: str, now: float) -> str | None:
     """KEY's value while the session in [profile] is valid, else None. No network, no prompt.
-
-    This is the whole of `read` in the common case: the fast path and the CLI both run it.
-    """
+    Reports a broken file, which the fast path leaves to this function."""
     section = read_shared_credentials(shared_credentials_path()).get(profile)
     if section is not None and valid_session(section, now):
         return section.get(key)
@@ -158,73 +312,9 @@ def current_value(key: str, profile: str, now: datetime) -> str | None:
 
 # --- editing one section, keeping every other byte --------------------------------------
 
-# configparser's own patterns, so we split the file exactly where it does.
-_SECTION_HEADER = configparser.RawConfigParser.SECTCRE
-_OPTION_LINE = configparser.RawConfigParser.OPTCRE
-_NON_SPACE = re.compile(r"\S")
-_COMMENT_PREFIXES = ("#", ";")
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
-
-
-def _split_lines(text: str) -> list[str]:
-    """Lines with their endings, split where a text-mode read splits (\\n, \\r\\n, \\r)."""
-    lines = _LINE.findall(text)
-    if lines and lines[-1] == "":
-        lines.pop()
-    return lines
-
 
 def _ending(line: str) -> str:
     return line[len(line.rstrip("\r\n")) :]
-
-
-class _Section:
-    """Where one section lies: its header line, its option lines, where it ends."""
-
-    def __init__(self, header: int) -> None:
-        self.header = header
-        self.options: dict[str, list[int]] = {}  # name -> [first line, last continuation line]
-
-    @property
-    def last_content_line(self) -> int:
-        """Where new keys go after: the end of the last key's value, or the header."""
-        return max([self.header] + [span[1] for span in self.options.values()])
-
-    @property
-    def last_indent_line(self) -> int:
-        """The line that set configparser's indent level there: the last key's first line."""
-        return max([self.header] + [span[0] for span in self.options.values()])
-
-
-def _locate_sections(lines: list[str]) -> dict[str, _Section]:
-    """Mirror of `RawConfigParser._read` that records line numbers instead of values.
-
-    Only called on text that already parsed, so error cases need no handling.
-    """
-    sections: dict[str, _Section] = {}
-    current: _Section | None = None
-    option: str | None = None
-    indent_level = 0
-    for index, line in enumerate(lines):
-        value = line.strip()
-        if not value or value.startswith(_COMMENT_PREFIXES):
-            continue  # neither blank lines nor comments end a multi-line value
-        match = _NON_SPACE.search(line)
-        indent = match.start() if match else 0
-        if current is not None and option is not None and indent > indent_level:
-            current.options[option][1] = index  # a continuation line
-            continue
-        indent_level = indent
-        header = _SECTION_HEADER.match(value)
-        if header:
-            current = sections.setdefault(header.group("header"), _Section(index))
-            option = None
-        elif current is not None:
-            found = _OPTION_LINE.match(value)
-            assert found is not None
-            option = found.group("option").rstrip().lower()
-            current.options[option] = [index, index]
-    return sections
 
 
 def _newline_of(lines: list[str]) -> str:
@@ -246,16 +336,15 @@ def update_section(text: str, profile: str, values: dict[str, str], path: str = 
     Keys already in the section keep their place, spelling and spacing; only the value
     changes. New keys go after the section's last key; a missing section is appended.
     The result is re-parsed: if any other section, or any other key of this one, would read
-    differently, nothing is returned and the caller writes nothing.
+    differently, MalformedFileError is raised and the caller writes nothing.
     """
     check_profile_name(profile)
     for key, value in values.items():
         _check_value(key, value)
-    before = _parse(text, path)
+    before = _parse(text, path)  # also reports a broken file with its line
     lines = _split_lines(text)
     newline = _newline_of(lines)
-    sections = _locate_sections(lines)
-    section = sections.get(profile)
+    section = _scan(lines).get(profile)
 
     if section is None:
         if lines and not _ending(lines[-1]):
@@ -268,22 +357,19 @@ def update_section(text: str, profile: str, values: dict[str, str], path: str = 
         drop: set[int] = set()
         missing = []
         for key, value in values.items():
-            span = section.options.get(key)
-            if span is None:
+            option = section.options.get(key)
+            if option is None:
                 missing.append((key, value))
                 continue
-            first, last = span
-            line = lines[first]
+            line = lines[option.first]
             indent = line[: len(line) - len(line.lstrip())]
             stripped = line.strip()
-            found = _OPTION_LINE.match(stripped)
-            assert found is not None
-            lines[first] = f"{indent}{stripped[: found.start('value')]}{value}{_ending(line)}"
+            lines[option.first] = f"{indent}{stripped[: option.value_start]}{value}{_ending(line)}"
             # A multi-line value's continuation lines go; comments among them stay.
             drop.update(
                 i
-                for i in range(first + 1, last + 1)
-                if lines[i].strip() and not lines[i].strip().startswith(_COMMENT_PREFIXES)
+                for i in range(option.first + 1, option.last + 1)
+                if lines[i].strip() and not lines[i].strip().startswith(("#", ";"))
             )
         if missing:
             anchor = section.last_content_line
@@ -301,11 +387,21 @@ def update_section(text: str, profile: str, values: dict[str, str], path: str = 
             if anchor == len(lines) - 1 and not text.endswith(("\n", "\r")):
                 new_lines[-1] = new_lines[-1][: -len(newline)]  # keep "no final newline"
             lines[anchor + 1 : anchor + 1] = new_lines
-        lines = [line for i, line in enumerate(lines) if i not in drop]
+        lines = _keep_apart([line for i, line in enumerate(lines) if i not in drop])
 
     result = "".join(lines)
     _verify_edit(before, _parse(result, path), profile, values, path)
     return result
+
+
+def _keep_apart(lines: list[str]) -> list[str]:
+    """Stop a lone "\r" ending from fusing with a following blank "\n" line into one "\r\n"
+    line break, which would lose the blank line. No file read in text mode has that pair, so
+    only an edit (a dropped continuation line) can bring one about."""
+    for i in range(len(lines) - 1):
+        if lines[i].endswith("\r") and lines[i + 1].startswith("\n"):
+            lines[i] += "\n"
+    return lines
 
 
 def _verify_edit(
@@ -453,7 +549,3 @@ def save_long_term_keys(profile: str, access_key_id: str, secret_access_key: str
     store.write(buffer)
     write_atomically(path, buffer.getvalue())
     return path
-
-
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)

@@ -12,6 +12,7 @@ import pytest
 from botocore.configloader import raw_config_parse
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from strategies import credential_files
 
 from stscreds import files
 from stscreds.errors import FileAccessError, MalformedFileError, NotInitialisedError, UsageError
@@ -64,6 +65,14 @@ def test_mixed_line_endings_do_not_fuse_into_one() -> None:
     # Found by Hypothesis: a lone "\r" ending put before a blank "\n" line reads as "\r\n".
     text = "#\r[0]\n\n#\n"
     assert files.update_section(text, "0", {"aws_session_token": "t"}) == "#\r[0]\naws_session_token = t\n\n#\n"
+
+
+def test_dropping_a_continuation_line_does_not_fuse_line_endings() -> None:
+    # Found by Hypothesis: "\r" before a dropped line, then a blank "\n" line, read as "\r\n".
+    text = "[p]\naws_secret_access_key=0\r  0\n\nA=0\n"
+    result = files.update_section(text, "p", {"aws_secret_access_key": "1"})
+    assert result == "[p]\naws_secret_access_key=1\r\n\nA=0\n"
+    assert files._split_lines(result)[2] == "\n"  # the blank line is still there
 
 
 def test_comments_and_odd_lines_around_the_section_survive() -> None:
@@ -244,62 +253,6 @@ def test_a_broken_store_is_reported_with_its_line(isolated_env: Path) -> None:
 
 
 # --- any valid file round-trips outside the managed section ------------------------------
-
-UTF8 = locale.getpreferredencoding(False).lower().replace("-", "") == "utf8"
-_value_chars = st.characters(
-    min_codepoint=32, max_codepoint=0x2FF if UTF8 else 126, blacklist_categories=("Cs", "Cc", "Zs")
-) | st.sampled_from(" \t=:#;/[]'\"%$")
-values = st.text(_value_chars, max_size=12)
-names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.-]{0,8}", fullmatch=True)
-section_names = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.@ -]{0,9}", fullmatch=True).map(str.strip)
-endings = st.sampled_from(["\n", "\r\n", "\r"])
-comments = st.builds(
-    lambda indent, mark, text: indent + mark + text, st.sampled_from(["", "  "]), st.sampled_from("#;"), values
-)
-delimiters = st.sampled_from(["=", " = ", ":", ": ", "\t=\t", " =", "=  "])
-
-
-@st.composite
-def option_lines(draw: st.DrawFn, name: str) -> list[str]:
-    spelled = draw(st.sampled_from([name, name.upper(), name.title()]))
-    lines = [f"{spelled}{draw(delimiters)}{draw(values)}"]
-    for _ in range(draw(st.integers(0, 2))):  # continuation lines, maybe with comments between
-        lines.append(draw(st.sampled_from(["  ", "\t", "    "])) + draw(values.filter(lambda v: v.strip() != "")))
-    return lines
-
-
-@st.composite
-def section_blocks(draw: st.DrawFn, name: str, managed_names: bool) -> list[str]:
-    lines = [f"[{name}]" + draw(st.sampled_from(["", "  ", "\t"]))]
-    pool = [*files.MANAGED_KEYS, "region", "output"] if managed_names else []
-    option_names = draw(st.lists(names | st.sampled_from(pool or ["region"]), max_size=5, unique_by=str.lower))
-    for option in option_names:
-        for _ in range(draw(st.integers(0, 1))):
-            lines.append(draw(comments | st.sampled_from(["", "   "])))
-        lines.extend(draw(option_lines(option)))
-    for _ in range(draw(st.integers(0, 2))):
-        lines.append(draw(comments | st.sampled_from(["", "   "])))
-    return lines
-
-
-@st.composite
-def credential_files(draw: st.DrawFn) -> tuple[list[str], int | None, str]:
-    """(text of each block, index of the managed block or None, managed profile name)."""
-    ending = draw(endings)
-    mixed = draw(st.booleans())
-    profiles = draw(st.lists(section_names.filter(lambda n: n and n != "DEFAULT"), max_size=5, unique=True))
-    preamble = draw(st.lists(comments | st.just(""), max_size=2))
-    managed = draw(st.sampled_from([*profiles, "default"]))
-    blocks_lines = [preamble] + [draw(section_blocks(p, p == managed)) for p in profiles]
-
-    def join(lines: list[str]) -> str:
-        return "".join(line + (draw(endings) if mixed else ending) for line in lines)
-
-    blocks = [join(lines) for lines in blocks_lines]
-    if blocks and draw(st.booleans()):  # sometimes no final newline
-        blocks[-1] = blocks[-1].rstrip("\r\n") if blocks[-1].strip() else blocks[-1]
-    index = profiles.index(managed) + 1 if managed in profiles else None
-    return blocks, index, managed
 
 
 def _sets_one_of(line: str, keys: dict[str, str]) -> bool:

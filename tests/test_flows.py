@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -137,7 +137,7 @@ def test_auth_writes_the_session_and_keeps_everything_else(
     assert default["region"] == "eu-west-1"
     assert default["aws_session_token"].startswith("AQoEXAMPLE")
     assert default["aws_access_key_id"] == result.values["aws_access_key_id"]
-    assert files.parse_expiration(default["x_security_token_expires"]) == result.expiration.replace(microsecond=0)
+    assert files.parse_expiration(default["x_security_token_expires"]) == int(result.expiration.timestamp())
     assert result.path == str(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
@@ -372,7 +372,7 @@ def test_read_an_expired_session_authenticates_first(user: IamUser, proxy: Recor
     store_keys(user)
     result = auth(duration=3600)
     proxy.unique_tokens = True
-    later = result.expiration + timedelta(minutes=1)
+    later = (result.expiration + timedelta(minutes=1)).timestamp()
     ui = ScriptedUI("123456")
     value = commands.read_value("aws_session_token", "default", ui, AwsApi, clock=lambda: later)
     assert value != result.values["aws_session_token"] and value.startswith("FwoGZXIvYXdzEXAMPLETOKEN")
@@ -383,7 +383,7 @@ def test_read_an_expired_session_authenticates_first(user: IamUser, proxy: Recor
 def test_read_counts_a_session_about_to_end_as_expired(user: IamUser, proxy: RecordingProxy, store_keys) -> None:
     store_keys(user)
     result = auth(duration=3600)
-    almost = result.expiration - files.EXPIRY_MARGIN + timedelta(seconds=1)
+    almost = result.expiration.timestamp() - files.EXPIRY_MARGIN_SECONDS + 1
     with pytest.raises(NoInputError):
         commands.read_value("aws_session_token", "default", ScriptedUI(), AwsApi, clock=lambda: almost)
 
@@ -410,5 +410,4 @@ def test_read_a_session_without_a_recorded_expiry_counts_as_missing(isolated_env
     path = shared_file(isolated_env)
     path.parent.mkdir()
     path.write_text("[default]\naws_access_key_id = A\naws_secret_access_key = B\naws_session_token = C\n")
-    now = datetime.now(timezone.utc)
-    assert files.current_value("aws_session_token", "default", now) is None
+    assert files.current_value("aws_session_token", "default", time.time()) is None

@@ -1,0 +1,273 @@
+"""`stscreds read`'s fast path (issue 3): same answers as the full path, lighter imports.
+
+The fast path (`stscreds/__main__.py` and `files.fast_current_value`) answers only when the
+session is valid and the file is plain; everything else falls through to the full CLI,
+whose behaviour the other test files pin down.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from conftest import STSCREDS, cli_env
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import credential_files, values
+
+from stscreds import files
+from stscreds.__main__ import _fast_read
+from stscreds.errors import MalformedFileError
+
+HEAVY = ("boto3", "botocore", "typer", "click", "rich")
+# Each of these costs about as much as Python's own start-up on the machines measured.
+AVOIDED = (*HEAVY, "re", "configparser", "datetime", "typing", "configobj")
+FUTURE, PAST = "2999-01-01T00:00:00Z", "2001-01-01T00:00:00Z"
+SESSION = (
+    "[default]\n"
+    "aws_access_key_id = ASIAEXAMPLEEXAMPLE01\n"
+    "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY\n"
+    "aws_session_token = FwoGZXIvYXdz/EXAMPLE+token==\n"
+    f"x_security_token_expires = {FUTURE}\n"
+)
+
+
+def write_credentials(home: Path, text: str) -> Path:
+    path = home / ".aws" / "credentials"
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(text.encode())
+    return path
+
+
+def both_paths(key: str, profile: str, now: float) -> tuple[str | None, str | MalformedFileError | None]:
+    fast = files.fast_current_value(key, profile, now)
+    try:
+        full: str | MalformedFileError | None = files.current_value(key, profile, now)
+    except MalformedFileError as error:
+        full = error
+    return fast, full
+
+
+def assert_same_answers(text: str, home: Path, now: float) -> None:
+    """The fast path answers exactly as the full path, or declines (None) and leaves it to it."""
+    write_credentials(home, text)
+    profiles = {"default", "work", *(line.strip()[1:-1] for line in text.splitlines() if line.strip()[:1] == "[")}
+    for profile in profiles:
+        for key in files.READABLE_KEYS:
+            fast, full = both_paths(key, profile, now)
+            if isinstance(full, MalformedFileError) or "[DEFAULT]" in text:
+                assert fast is None or fast == full, (profile, key)
+            else:
+                assert fast == full, (profile, key)
+
+
+# --- same values as botocore's parser ------------------------------------------------------
+
+CORPUS = [
+    SESSION,
+    SESSION.replace("\n", "\r\n"),
+    SESSION.replace(" = ", "="),
+    SESSION.replace(" = ", ": "),
+    SESSION.replace("aws_session_token", "AWS_Session_Token"),
+    "; comment\n# comment\n[work]\nregion = eu-west-1\n\n" + SESSION + "\n[other]\nkey = v\n",
+    SESSION.replace("FwoGZXIvYXdz/EXAMPLE+token==", "'quoted token' with = and / and \"quotes\""),
+    SESSION.replace("FwoGZXIvYXdz/EXAMPLE+token==", "token   with   inner   spaces   "),
+    SESSION.replace("FwoGZXIvYXdz/EXAMPLE+token==", "first\n    second line"),
+    SESSION.replace(FUTURE, PAST),
+    SESSION.replace(FUTURE, "not a time"),
+    SESSION.replace(FUTURE, "2999-01-01T00:00:00+05:30"),
+    SESSION.replace("aws_session_token = FwoGZXIvYXdz/EXAMPLE+token==\n", ""),
+    SESSION + "[default]\nduplicate = section\n",
+    SESSION + "aws_session_token = duplicate key\n",
+    "before any header\n" + SESSION,
+    SESSION + "a line that is not a setting\n",
+    "[DEFAULT]\nregion = x\n" + SESSION,
+    SESSION.replace("[default]", "[work]"),
+    SESSION.replace("\n", "\r"),
+    "",
+]
+
+
+@pytest.mark.parametrize("text", CORPUS)
+def test_fast_path_agrees_with_the_full_path_on_a_corpus(text: str, isolated_env: Path) -> None:
+    assert_same_answers(text, isolated_env, time.time())
+
+
+def test_fast_path_answers_for_the_usual_file(isolated_env: Path) -> None:
+    write_credentials(isolated_env, SESSION)
+    assert files.fast_current_value("aws_session_token", "default", time.time()) == "FwoGZXIvYXdz/EXAMPLE+token=="
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(generated=credential_files())
+def test_fast_path_agrees_on_arbitrary_files(generated: tuple[list[str], int | None, str], isolated_env: Path) -> None:
+    assert_same_answers("".join(generated[0]), isolated_env, time.time())
+
+
+session_values = values.map(str.strip).filter(bool)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    generated=credential_files(),
+    session=st.fixed_dictionaries(
+        {key: session_values for key in files.CREDENTIAL_KEYS}
+        | {files.EXPIRATION: st.sampled_from([FUTURE, PAST, "2999-01-01 00:00:00.5+01:00", "soon"])}
+    ),
+)
+def test_fast_path_agrees_on_sessions_written_into_arbitrary_files(
+    generated: tuple[list[str], int | None, str], session: dict[str, str], isolated_env: Path
+) -> None:
+    blocks, _, profile = generated
+    try:
+        text = files.update_section("".join(blocks), profile, session)
+    except (MalformedFileError, ValueError):
+        return
+    assert_same_answers(text, isolated_env, time.time())
+    if session[files.EXPIRATION] == FUTURE and "[DEFAULT]" not in text:
+        fast = files.fast_current_value("aws_session_token", profile, time.time())
+        assert fast == session["aws_session_token"]
+
+
+# --- the command line of the fast path --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["aws_session_token", "--profile", "work"],
+        ["--profile", "work", "aws_session_token"],
+        ["aws_session_token", "--profile=work"],
+        ["aws_session_token", "-p", "work"],
+    ],
+)
+def test_profile_forms(args: list[str], isolated_env: Path) -> None:
+    write_credentials(isolated_env, SESSION.replace("[default]", "[work]"))
+    assert _fast_read(args) == "FwoGZXIvYXdz/EXAMPLE+token=="
+
+
+def test_aws_shared_credentials_file(isolated_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_text(SESSION)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(elsewhere))
+    assert _fast_read(["aws_access_key_id"]) == "ASIAEXAMPLEEXAMPLE01"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["aws_session_token", "--help"],
+        ["-h"],
+        ["region"],
+        [],
+        ["aws_session_token", "aws_access_key_id"],
+        ["aws_session_token", "--bogus"],
+        ["aws_session_token", "--profile"],
+        ["aws_session_token", "--profile", "DEFAULT"],
+        ["aws_session_token", "--profile", "missing"],
+    ],
+)
+def test_anything_but_a_plain_valid_read_goes_to_the_full_cli(args: list[str], isolated_env: Path) -> None:
+    write_credentials(isolated_env, SESSION)
+    assert _fast_read(args) is None
+
+
+def test_expired_session_goes_to_the_full_cli(isolated_env: Path) -> None:
+    write_credentials(isolated_env, SESSION.replace(FUTURE, PAST))
+    assert _fast_read(["aws_session_token"]) is None
+
+
+# --- what it imports -------------------------------------------------------------------
+
+
+def test_the_installed_script_imports_nothing_heavy(isolated_env: Path) -> None:
+    write_credentials(isolated_env, SESSION)
+    env = cli_env(isolated_env, PYTHONPROFILEIMPORTTIME="1")
+    done = subprocess.run([STSCREDS, "read", "aws_session_token"], capture_output=True, text=True, env=env)
+    assert done.stdout == "FwoGZXIvYXdz/EXAMPLE+token==\n"
+    imported = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "stscreds.files" in imported  # the measurement works
+    assert sorted(m for m in imported if m.split(".")[0] in HEAVY) == []
+
+
+def test_the_fast_path_itself_imports_none_of_the_costly_modules(isolated_env: Path) -> None:
+    """Stricter than the script (pip's older wrappers import re themselves): our own code."""
+    write_credentials(isolated_env, SESSION)
+    probe = (
+        "import sys; before = set(sys.modules)\n"
+        "sys.argv = ['stscreds', 'read', 'aws_session_token']\n"
+        "from stscreds.__main__ import main; main()\n"
+        "import json; print(json.dumps(sorted(set(sys.modules) - before)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=cli_env(isolated_env))
+    value, loaded = done.stdout.splitlines()
+    assert value == "FwoGZXIvYXdz/EXAMPLE+token=="
+    costly = [m for m in json.loads(loaded) if m.split(".")[0] in AVOIDED]
+    assert costly == [], "the fast path now imports " + ", ".join(costly)
+
+
+def test_the_expired_case_still_works_with_everything_loaded(isolated_env: Path) -> None:
+    write_credentials(isolated_env, SESSION.replace(FUTURE, PAST))
+    done = subprocess.run(
+        [STSCREDS, "read", "aws_session_token"],
+        capture_output=True,
+        text=True,
+        env=cli_env(isolated_env),
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 1 and done.stdout == "" and "run `stscreds init` first" in done.stderr
+
+
+# --- expiry arithmetic without datetime ----------------------------------------------------
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1970, 1, 2),
+        max_value=datetime(9998, 12, 31),
+        timezones=st.sampled_from(
+            [timezone.utc, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=8))]
+        ),
+    ),
+    separator=st.sampled_from(["T", " "]),
+)
+def test_parse_expiration_matches_datetime(moment: datetime, separator: str) -> None:
+    text = moment.isoformat(sep=separator)
+    assert files.parse_expiration(text) == pytest.approx(moment.timestamp(), abs=1e-6)
+    utc = moment.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0).isoformat() + "Z"
+    assert files.parse_expiration(utc) == moment.replace(microsecond=0).timestamp()
+
+
+@given(st.text(max_size=40))
+def test_parse_expiration_never_raises(text: str) -> None:
+    result = files.parse_expiration(text)
+    if result is not None:
+        datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+
+
+@pytest.mark.parametrize(
+    "text", ["2026-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-01-01T24:00:00Z", "2026-1-01T00:00:00Z", ""]
+)
+def test_impossible_times_are_not_expirations(text: str) -> None:
+    assert files.parse_expiration(text) is None
+
+
+def test_format_then_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")
+    moment = datetime(2026, 11, 23, 19, 41, 57, 123456, tzinfo=timezone.utc)
+    assert files.format_expiration(moment) == "2026-11-23T19:41:57Z"
+    assert files.parse_expiration(files.format_expiration(moment)) == int(moment.timestamp())
+
+
+def test_fast_path_needs_no_environment_beyond_home(isolated_env: Path) -> None:
+    write_credentials(isolated_env, SESSION)
+    env = {"HOME": str(isolated_env), "PATH": os.defpath}
+    done = subprocess.run([STSCREDS, "read", "aws_session_token"], capture_output=True, text=True, env=env)
+    assert done.stdout == "FwoGZXIvYXdz/EXAMPLE+token==\n"
