@@ -143,6 +143,14 @@ def store_keys(isolated_env: Path):  # type: ignore[no-untyped-def]
     return store
 
 
+def write_credentials(home: Path, text: str) -> Path:
+    """Give the isolated HOME a ~/.aws/credentials holding exactly `text`."""
+    path = home / ".aws" / "credentials"
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(text.encode())
+    return path
+
+
 def cli_env(home: Path, **extra: str) -> dict[str, str]:
     """The environment a person's shell would give the real CLI in these tests."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}

@@ -12,7 +12,7 @@ from pathlib import Path
 import pexpect
 import pytest
 from awsproxy import WRONG_MFA_CODE, RecordingProxy
-from conftest import STSCREDS, IamUser, cli_env, faketime_available, free_port
+from conftest import STSCREDS, IamUser, cli_env, faketime_available, free_port, write_credentials
 
 from stscreds import files
 
@@ -135,9 +135,7 @@ def test_auth_before_init(isolated_env: Path, env: dict[str, str]) -> None:
 def test_malformed_credentials_file(
     initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy
 ) -> None:
-    path = credentials(isolated_env)
-    path.parent.mkdir()
-    path.write_text("[work]\nnot a setting\n")
+    path = write_credentials(isolated_env, "[work]\nnot a setting\n")
     for args in (("auth",), ("read", "aws_session_token")):
         done = run(isolated_env, *args, stdin="123456\n", env=env)
         assert_one_line_failure(done)

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import STSCREDS, cli_env
+from conftest import STSCREDS, cli_env, write_credentials
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import credential_files, values
@@ -36,13 +36,6 @@ SESSION = (
     "aws_session_token = FwoGZXIvYXdz/EXAMPLE+token==\n"
     f"x_security_token_expires = {FUTURE}\n"
 )
-
-
-def write_credentials(home: Path, text: str) -> Path:
-    path = home / ".aws" / "credentials"
-    path.parent.mkdir(exist_ok=True)
-    path.write_bytes(text.encode())
-    return path
 
 
 def both_paths(key: str, profile: str, now: float) -> tuple[str | None, str | MalformedFileError | None]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from awsproxy import HANG, INVALID_KEY, SERVER_ERROR, WRONG_MFA_CODE, RecordingProxy, aws_error
-from conftest import IamUser, ScriptedUI, free_port, make_user
+from conftest import IamUser, ScriptedUI, free_port, make_user, write_credentials
 
 from stscreds import commands, files
 from stscreds.aws import AwsApi, Timeouts
@@ -110,9 +110,7 @@ def test_auth_writes_the_session_and_keeps_everything_else(
     user: IamUser, proxy: RecordingProxy, store_keys, isolated_env: Path
 ) -> None:
     store_keys(user)
-    path = shared_file(isolated_env)
-    path.parent.mkdir()
-    path.write_bytes(OTHER_PROFILES.encode())
+    path = write_credentials(isolated_env, OTHER_PROFILES)
     ui = ScriptedUI("123456")
     result = commands.authenticate("default", 43200, None, ui, AwsApi)
 
@@ -195,9 +193,7 @@ def test_wrong_mfa_code_says_so_and_writes_nothing(
     user: IamUser, proxy: RecordingProxy, store_keys, isolated_env: Path
 ) -> None:
     store_keys(user)
-    path = shared_file(isolated_env)
-    path.parent.mkdir()
-    path.write_bytes(OTHER_PROFILES.encode())
+    path = write_credentials(isolated_env, OTHER_PROFILES)
     proxy.faults["GetSessionToken"] = WRONG_MFA_CODE
     with pytest.raises(MfaCodeRejectedError, match="rejected the MFA code"):
         auth()
@@ -265,9 +261,7 @@ def test_malformed_credentials_file_is_reported_before_any_prompt_or_call(
     user: IamUser, proxy: RecordingProxy, store_keys, isolated_env: Path
 ) -> None:
     store_keys(user)
-    path = shared_file(isolated_env)
-    path.parent.mkdir()
-    path.write_text("[work]\nregion = x\nthis line is not a setting\n")
+    path = write_credentials(isolated_env, "[work]\nregion = x\nthis line is not a setting\n")
     ui = ScriptedUI("123456")
     with pytest.raises(MalformedFileError, match=r"credentials, line 3: ") as caught:
         commands.authenticate("default", 3600, None, ui, AwsApi)
@@ -392,9 +386,7 @@ def test_read_with_no_way_to_ask_fails_and_writes_nothing(
     user: IamUser, proxy: RecordingProxy, store_keys, isolated_env: Path
 ) -> None:
     store_keys(user)
-    path = shared_file(isolated_env)
-    path.parent.mkdir()
-    path.write_bytes(OTHER_PROFILES.encode())
+    path = write_credentials(isolated_env, OTHER_PROFILES)
     with pytest.raises(NoInputError):
         commands.read_value("aws_session_token", "default", ScriptedUI(), AwsApi)
     assert path.read_bytes() == OTHER_PROFILES.encode()
@@ -407,7 +399,7 @@ def test_read_an_unknown_key(proxy: RecordingProxy) -> None:
 
 
 def test_read_a_session_without_a_recorded_expiry_counts_as_missing(isolated_env: Path) -> None:
-    path = shared_file(isolated_env)
-    path.parent.mkdir()
-    path.write_text("[default]\naws_access_key_id = A\naws_secret_access_key = B\naws_session_token = C\n")
+    write_credentials(
+        isolated_env, "[default]\naws_access_key_id = A\naws_secret_access_key = B\naws_session_token = C\n"
+    )
     assert files.current_value("aws_session_token", "default", time.time()) is None
