@@ -22,7 +22,7 @@ import io  # loaded during interpreter start-up anyway
 import os
 import time
 
-from stscreds.errors import FileAccessError, MalformedFileError, NotInitialisedError, UsageError
+from stscreds.errors import FileAccessError, MalformedFileError, NotInitialisedError, StscredsError, UsageError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (which imports re)
 if TYPE_CHECKING:
@@ -336,7 +336,7 @@ def update_section(text: str, profile: str, values: dict[str, str], path: str = 
     Keys already in the section keep their place, spelling and spacing; only the value
     changes. New keys go after the section's last key; a missing section is appended.
     The result is re-parsed: if any other section, or any other key of this one, would read
-    differently, MalformedFileError is raised and the caller writes nothing.
+    differently, StscredsError is raised and the caller writes nothing.
     """
     check_profile_name(profile)
     for key, value in values.items():
@@ -390,7 +390,7 @@ def update_section(text: str, profile: str, values: dict[str, str], path: str = 
         lines = _keep_apart([line for i, line in enumerate(lines) if i not in drop])
 
     result = "".join(lines)
-    _verify_edit(before, _parse(result, path), profile, values, path)
+    _verify_edit(before, result, profile, values, path)
     return result
 
 
@@ -405,17 +405,19 @@ def _keep_apart(lines: list[str]) -> list[str]:
 
 
 def _verify_edit(
-    before: configparser.RawConfigParser,
-    after: configparser.RawConfigParser,
-    profile: str,
-    values: dict[str, str],
-    path: str,
+    before: configparser.RawConfigParser, result: str, profile: str, values: dict[str, str], path: str
 ) -> None:
-    old, new = _as_dict(before), _as_dict(after)
-    expected = dict(old)
-    expected[profile] = {**old.get(profile, {}), **values}
-    if new != expected or before.defaults() != after.defaults():
-        raise MalformedFileError(path, f"refusing to edit: the change to [{profile}] would alter other settings")
+    """Re-read the edited text with botocore's parser: only [profile]'s `values` may differ."""
+    try:
+        new = _as_dict(_parse(result, path))
+    except MalformedFileError:
+        new = None
+    old = _as_dict(before)
+    # A new section also shows the [DEFAULT] section's keys, as every section does.
+    expected = {**old, profile: {**before.defaults(), **old.get(profile, {}), **values}}
+    if new != expected:
+        # Only a bug in the editor could get here; the user's file is fine, so say so.
+        raise StscredsError(f"{path}: not editing [{profile}]: the change would alter other settings (a stscreds bug)")
 
 
 # --- atomic, permission-safe writes ----------------------------------------------------

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from strategies import credential_files
 
 from stscreds import files
-from stscreds.errors import FileAccessError, MalformedFileError, NotInitialisedError, UsageError
+from stscreds.errors import FileAccessError, MalformedFileError, NotInitialisedError, StscredsError, UsageError
 
 NEW = {
     "aws_access_key_id": "ASIANEWNEWNEWNEWNEW1",
@@ -125,6 +125,12 @@ def test_a_default_section_is_left_alone() -> None:
     )
 
 
+def test_a_new_section_beside_a_default_section() -> None:
+    assert files.update_section("[DEFAULT]\nregion = x\n", "work", {"aws_session_token": "t"}) == (
+        "[DEFAULT]\nregion = x\n\n[work]\naws_session_token = t\n"
+    )
+
+
 @pytest.mark.parametrize("name", ["", " default", "a]b", "a\nb", "DEFAULT"])
 def test_profile_names_that_cannot_be_sections_are_refused(name: str) -> None:
     with pytest.raises(UsageError):
@@ -157,6 +163,15 @@ def test_undecodable_file_is_malformed(tmp_path: Path) -> None:
     path.write_bytes(b"[default]\nkey = \xff\xfe\n")
     with pytest.raises(MalformedFileError, match="not readable"):
         files.read_shared_credentials(str(path))
+
+
+def test_the_editor_checks_its_own_work(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    path = tmp_path / "credentials"
+    path.write_text("[default]\nregion = x\n")
+    monkeypatch.setattr(files, "_scan", lambda lines: {})  # a broken editor: appends a 2nd [default]
+    with pytest.raises(StscredsError, match="a stscreds bug"):
+        files.write_session(str(path), "default", {"aws_session_token": "t"})
+    assert path.read_text() == "[default]\nregion = x\n"
 
 
 def test_values_that_would_break_the_file_are_refused() -> None:
