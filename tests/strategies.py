@@ -54,7 +54,10 @@ def credential_files(draw: st.DrawFn) -> tuple[list[str], int | None, str]:
     profiles = draw(st.lists(section_names.filter(lambda n: n and n != "DEFAULT"), max_size=5, unique=True))
     preamble = draw(st.lists(comments | st.just(""), max_size=2))
     managed = draw(st.sampled_from([*profiles, "default"]))
-    blocks_lines = [preamble] + [draw(section_blocks(p, p == managed)) for p in profiles]
+    sections = list(profiles)
+    if draw(st.integers(0, 5)) == 0:  # now and then a [DEFAULT] section, whose keys every section shows
+        sections.insert(draw(st.integers(0, len(sections))), "DEFAULT")
+    blocks_lines = [preamble] + [draw(section_blocks(p, p == managed)) for p in sections]
 
     def join(lines: list[str]) -> str:
         return "".join(line + (draw(endings) if mixed else ending) for line in lines)
@@ -62,5 +65,5 @@ def credential_files(draw: st.DrawFn) -> tuple[list[str], int | None, str]:
     blocks = [join(lines) for lines in blocks_lines]
     if blocks and draw(st.booleans()):  # sometimes no final newline
         blocks[-1] = blocks[-1].rstrip("\r\n") if blocks[-1].strip() else blocks[-1]
-    index = profiles.index(managed) + 1 if managed in profiles else None
+    index = sections.index(managed) + 1 if managed in sections else None
     return blocks, index, managed

@@ -296,9 +296,12 @@ def test_any_valid_file_round_trips_outside_the_managed_section(
     result = files.update_section(text, profile, new_values)
     after = botocore_reads(result, tmp_path)
 
-    # botocore reads every other profile exactly as before, and ours with the new values.
+    # botocore reads every other profile exactly as before, and ours with the new values
+    # (and, if it is new, with the [DEFAULT] section's keys, as every section has them).
+    defaults = configparser.RawConfigParser()
+    defaults.read_string(text.replace("\r\n", "\n").replace("\r", "\n"))
     assert {k: v for k, v in after.items() if k != profile} == {k: v for k, v in before.items() if k != profile}
-    assert after[profile] == {**before.get(profile, {}), **new_values}
+    assert after[profile] == {**defaults.defaults(), **before.get(profile, {}), **new_values}
 
     # Every byte outside the managed section is unchanged.
     if index is None:
