@@ -50,6 +50,25 @@ STORE_DIR_MODE = 0o700
 FILE_MODE = 0o600
 _DEFAULT_SECTION = "DEFAULT"  # configparser.DEFAULTSECT: its keys apply to every section
 
+# One profile as botocore reads it: a value that starts on the next line is a sub-section.
+Profile = dict[str, "str | dict[str, str]"]
+
+
+def _botocore_value(value: str) -> str | dict[str, str]:
+    """`botocore.configloader._parse_nested` for values starting with a newline; raises
+    ValueError where botocore then refuses the whole file (a sub-line without '=')."""
+    if not value.startswith("\n"):
+        return value
+    parsed = {}
+    for line in value.splitlines():
+        line = line.strip()
+        if line:
+            key, separator, rest = line.partition("=")
+            if not separator:
+                raise ValueError("a sub-setting line without '='")
+            parsed[key.strip()] = rest.strip()
+    return parsed
+
 
 # --- paths ------------------------------------------------------------------------------
 
@@ -122,12 +141,13 @@ def format_expiration(moment: datetime) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment.timestamp()))
 
 
-def valid_session(section: dict[str, str] | None, now: float) -> bool:
+def valid_session(section: Profile | None, now: float) -> bool:
     """True when the section holds a complete session that outlives `now` by the margin."""
-    if not section or not all(section.get(key) for key in CREDENTIAL_KEYS):
+    if not section or not all(isinstance(section.get(key), str) and section[key] for key in CREDENTIAL_KEYS):
         return False
-    expiration = parse_expiration(section.get(EXPIRATION, ""))
-    return expiration is not None and expiration - EXPIRY_MARGIN_SECONDS > now
+    expiration = section.get(EXPIRATION, "")
+    seconds = parse_expiration(expiration) if isinstance(expiration, str) else None
+    return seconds is not None and seconds - EXPIRY_MARGIN_SECONDS > now
 
 
 # --- configparser's grammar, line by line -------------------------------------------------
@@ -241,8 +261,15 @@ def fast_current_value(key: str, profile: str, now: float) -> str | None:
     section = sections.get(profile)
     if section is None or _DEFAULT_SECTION in sections:
         return None
-    values = {name: option.value for name, option in section.options.items()}
-    return values.get(key) if valid_session(values, now) else None
+    try:
+        for other in sections.values():  # botocore refuses the whole file for one bad value
+            for option in other.options.values():
+                _botocore_value(option.value)
+    except ValueError:
+        return None
+    values = {name: _botocore_value(option.value) for name, option in section.options.items()}
+    value = values.get(key) if valid_session(values, now) else None
+    return value if isinstance(value, str) else None
 
 
 def _parse_error(path: str, error: Exception) -> MalformedFileError:
@@ -275,12 +302,15 @@ def _parse(text: str, path: str) -> configparser.RawConfigParser:
     return parser
 
 
-def _as_dict(parser: configparser.RawConfigParser) -> dict[str, dict[str, str]]:
-    """What `botocore.configloader.raw_config_parse` returns (nested values aside)."""
-    return {s: {o: parser.get(s, o) for o in parser.options(s)} for s in parser.sections()}
+def _as_dict(parser: configparser.RawConfigParser, path: str) -> dict[str, Profile]:
+    """What `botocore.configloader.raw_config_parse` returns, or its error."""
+    try:
+        return {s: {o: _botocore_value(parser.get(s, o)) for o in parser.options(s)} for s in parser.sections()}
+    except ValueError as error:
+        raise MalformedFileError(path, f"botocore cannot read a multi-line value: {error}") from None
 
 
-def read_shared_credentials(path: str) -> dict[str, dict[str, str]]:
+def read_shared_credentials(path: str) -> dict[str, Profile]:
     """Every profile in the shared credentials file; {} when the file does not exist.
 
     Opens the file the way botocore does (text mode, the locale's encoding) and parses it
@@ -298,16 +328,15 @@ def read_shared_credentials(path: str) -> dict[str, dict[str, str]]:
         raise _parse_error(path, error) from None
     except OSError as error:
         raise FileAccessError("read", path, error) from None
-    return _as_dict(parser)
+    return _as_dict(parser, path)
 
 
 def current_value(key: str, profile: str, now: float) -> str | None:
     """KEY's value while the session in [profile] is valid, else None. No network, no prompt.
     Reports a broken file, which the fast path leaves to this function."""
     section = read_shared_credentials(shared_credentials_path()).get(profile)
-    if section is not None and valid_session(section, now):
-        return section.get(key)
-    return None
+    value = section.get(key) if section is not None and valid_session(section, now) else None
+    return value if isinstance(value, str) else None
 
 
 # --- editing one section, keeping every other byte --------------------------------------
@@ -407,17 +436,20 @@ def _keep_apart(lines: list[str]) -> list[str]:
 def _verify_edit(
     before: configparser.RawConfigParser, result: str, profile: str, values: dict[str, str], path: str
 ) -> None:
-    """Re-read the edited text with botocore's parser: only [profile]'s `values` may differ."""
+    """Re-read the edited text as botocore would: only [profile]'s `values` may differ."""
+    old = _as_dict(before, path)
     try:
-        new = _as_dict(_parse(result, path))
+        new: dict[str, Profile] | None = _as_dict(_parse(result, path), path)
     except MalformedFileError:
-        new = None
-    old = _as_dict(before)
+        new = None  # e.g. a new section inheriting a [DEFAULT] value botocore cannot read
     # A new section also shows the [DEFAULT] section's keys, as every section does.
-    expected = {**old, profile: {**before.defaults(), **old.get(profile, {}), **values}}
+    defaults = {k: _botocore_value(v) for k, v in before.defaults().items()} if new is not None else {}
+    expected = {**old, profile: {**defaults, **old.get(profile, {}), **values}}
     if new != expected:
-        # Only a bug in the editor could get here; the user's file is fine, so say so.
-        raise StscredsError(f"{path}: not editing [{profile}]: the change would alter other settings (a stscreds bug)")
+        # The user's file is fine; writing our change would not leave it so.
+        raise StscredsError(
+            f"{path}: not writing [{profile}]: botocore would then read other settings differently; nothing was written"
+        )
 
 
 # --- atomic, permission-safe writes ----------------------------------------------------

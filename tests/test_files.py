@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from botocore.configloader import raw_config_parse
+from botocore.exceptions import ConfigParseError
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import credential_files
@@ -131,6 +132,26 @@ def test_a_new_section_beside_a_default_section() -> None:
     )
 
 
+def test_a_new_section_must_not_inherit_a_default_value_botocore_cannot_read(tmp_path: Path) -> None:
+    # Found by Hypothesis: botocore skips [DEFAULT] itself, but parses its multi-line values in
+    # every section, and refuses the whole file when one has a line without '='.
+    text = "[DEFAULT]\nregion=\n  0\n"
+    botocore_reads(text, tmp_path)
+    with pytest.raises(StscredsError, match="nothing was written"):
+        files.update_section(text, "default", {"aws_session_token": "t"})
+
+
+def test_botocore_nested_values_are_read_as_botocore_reads_them(tmp_path: Path) -> None:
+    text = "[default]\ns3 =\n  max_concurrent_requests = 10\n  addressing_style = path\n"
+    assert files.read_shared_credentials(str(tmp_path / "none")) == {}
+    path = tmp_path / "credentials"
+    path.write_text(text)
+    assert files.read_shared_credentials(str(path)) == botocore_reads(text, tmp_path)
+    path.write_text("[default]\ns3 =\n  no equals sign\n")
+    with pytest.raises(MalformedFileError, match="multi-line value"):
+        files.read_shared_credentials(str(path))
+
+
 @pytest.mark.parametrize("name", ["", " default", "a]b", "a\nb", "DEFAULT"])
 def test_profile_names_that_cannot_be_sections_are_refused(name: str) -> None:
     with pytest.raises(UsageError):
@@ -169,7 +190,7 @@ def test_the_editor_checks_its_own_work(monkeypatch: pytest.MonkeyPatch, tmp_pat
     path = tmp_path / "credentials"
     path.write_text("[default]\nregion = x\n")
     monkeypatch.setattr(files, "_scan", lambda lines: {})  # a broken editor: appends a 2nd [default]
-    with pytest.raises(StscredsError, match="a stscreds bug"):
+    with pytest.raises(StscredsError, match="botocore would then read other settings differently"):
         files.write_session(str(path), "default", {"aws_session_token": "t"})
     assert path.read_text() == "[default]\nregion = x\n"
 
@@ -293,7 +314,15 @@ def test_any_valid_file_round_trips_outside_the_managed_section(
         before = botocore_reads(text, tmp_path)
     except Exception:
         assume(False)
-    result = files.update_section(text, profile, new_values)
+    try:
+        result = files.update_section(text, profile, new_values)
+    except StscredsError:
+        # Allowed only where any new section would make botocore refuse the whole file: it
+        # would inherit a [DEFAULT] value that botocore cannot read.
+        assert index is None and "[DEFAULT]" in text
+        with pytest.raises(ConfigParseError):
+            botocore_reads(text + f"\n[{profile}]\n", tmp_path)
+        return
     after = botocore_reads(result, tmp_path)
 
     # botocore reads every other profile exactly as before, and ours with the new values
