@@ -29,8 +29,8 @@ SESSION = """\
 region = eu-west-1
 
 [default]
-aws_access_key_id = ASIAEXAMPLEEXAMPLE01
-aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY
+aws_access_key_id = benchmark-key-id
+aws_secret_access_key = benchmark/secret+value=
 aws_session_token = FwoGZXIvYXdzEXAMPLE/token+value=
 x_security_token_expires = 2999-01-01T00:00:00Z
 """
