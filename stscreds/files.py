@@ -311,24 +311,8 @@ def _as_dict(parser: configparser.RawConfigParser, path: str) -> dict[str, Profi
 
 
 def read_shared_credentials(path: str) -> dict[str, Profile]:
-    """Every profile in the shared credentials file; {} when the file does not exist.
-
-    Opens the file the way botocore does (text mode, the locale's encoding) and parses it
-    with botocore's parser, so the values are the ones every AWS SDK will see.
-    """
-    import configparser
-
-    parser = configparser.RawConfigParser()
-    try:
-        with open(path) as stream:
-            parser.read_file(stream, source=path)
-    except FileNotFoundError:
-        return {}
-    except (configparser.Error, UnicodeDecodeError) as error:
-        raise _parse_error(path, error) from None
-    except OSError as error:
-        raise FileAccessError("read", path, error) from None
-    return _as_dict(parser, path)
+    """Every profile as botocore reads it; {} when the file does not exist."""
+    return _load(path)[1]
 
 
 def current_value(key: str, profile: str, now: float) -> str | None:
@@ -519,18 +503,24 @@ def _file_encoding() -> str:
 
 
 def load_shared_file(path: str) -> str:
-    """The shared credentials file's text (decoded as botocore decodes it), checked to parse."""
+    """The file's text, checked to read as botocore reads it; "" when it does not exist."""
+    return _load(path)[0]
+
+
+def _load(path: str) -> tuple[str, dict[str, Profile]]:
+    """The shared credentials file's text, decoded as botocore decodes it (the locale's
+    encoding), and its profiles as botocore reads them. The one place that opens it for
+    the full CLI, so every error about it reads the same."""
     try:
         with open(path, encoding=_file_encoding(), newline="") as stream:
             text = stream.read()
     except FileNotFoundError:
-        return ""
+        return "", {}
     except UnicodeDecodeError as error:
         raise _parse_error(path, error) from None
     except OSError as error:
         raise FileAccessError("read", path, error) from None
-    _parse(text, path)
-    return text
+    return text, _as_dict(_parse(text, path), path)
 
 
 def write_session(path: str, profile: str, values: dict[str, str]) -> None:

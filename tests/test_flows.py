@@ -269,6 +269,17 @@ def test_malformed_credentials_file_is_reported_before_any_prompt_or_call(
     assert ui.prompts == [] and proxy.calls == []
 
 
+def test_a_file_botocore_refuses_for_a_multi_line_value_is_reported_before_any_prompt(
+    user: IamUser, proxy: RecordingProxy, store_keys, isolated_env: Path
+) -> None:
+    store_keys(user)
+    write_credentials(isolated_env, "[work]\ns3 =\n  no equals sign here\n")
+    ui = ScriptedUI("123456")
+    with pytest.raises(MalformedFileError, match="multi-line value"):
+        commands.authenticate("default", 3600, None, ui, AwsApi)
+    assert ui.prompts == [] and proxy.calls == []
+
+
 # --- the network -----------------------------------------------------------------------
 
 
