@@ -150,7 +150,21 @@ def valid_session(section: Profile | None, now: float) -> bool:
     return seconds is not None and seconds - EXPIRY_MARGIN_SECONDS > now
 
 
+def _session_value(section: Profile | None, key: str, now: float) -> str | None:
+    """KEY's value when `section` holds a valid session, else None."""
+    value = section.get(key) if section is not None and valid_session(section, now) else None
+    return value if isinstance(value, str) else None
+
+
 # --- configparser's grammar, line by line -------------------------------------------------
+
+
+_COMMENT_PREFIXES = ("#", ";")
+
+
+def _indent(line: str) -> str:
+    """The line's leading whitespace (configparser's indent level is its length)."""
+    return line[: len(line) - len(line.lstrip())]
 
 
 class _Unparsable(Exception):
@@ -195,13 +209,13 @@ def _scan(lines: list[str]) -> dict[str, _Section]:
     indent_level = 0
     for index, line in enumerate(lines):
         value = line.strip()
-        if value[:1] in ("#", ";") and value:
+        if value.startswith(_COMMENT_PREFIXES):
             continue  # a comment neither ends a multi-line value nor adds to it
         if not value:
             if option is not None:
                 option.pieces.append("")  # empty_lines_in_values
             continue
-        indent = len(line) - len(line.lstrip())
+        indent = len(_indent(line))
         if option is not None and indent > indent_level:
             option.pieces.append(value)  # a continuation line
             option.last = index
@@ -258,18 +272,13 @@ def fast_current_value(key: str, profile: str, now: float) -> str | None:
             sections = _scan(stream.read().split("\n"))
     except (OSError, UnicodeDecodeError, _Unparsable):
         return None
-    section = sections.get(profile)
-    if section is None or _DEFAULT_SECTION in sections:
+    if _DEFAULT_SECTION in sections:
         return None
-    try:
-        for other in sections.values():  # botocore refuses the whole file for one bad value
-            for option in other.options.values():
-                _botocore_value(option.value)
+    try:  # every section: botocore refuses the whole file for one bad multi-line value
+        profiles = {name: {k: _botocore_value(o.value) for k, o in s.options.items()} for name, s in sections.items()}
     except ValueError:
         return None
-    values = {name: _botocore_value(option.value) for name, option in section.options.items()}
-    value = values.get(key) if valid_session(values, now) else None
-    return value if isinstance(value, str) else None
+    return _session_value(profiles.get(profile), key, now)
 
 
 def _parse_error(path: str, error: Exception) -> MalformedFileError:
@@ -318,9 +327,7 @@ def read_shared_credentials(path: str) -> dict[str, Profile]:
 def current_value(key: str, profile: str, now: float) -> str | None:
     """KEY's value while the session in [profile] is valid, else None. No network, no prompt.
     Reports a broken file, which the fast path leaves to this function."""
-    section = read_shared_credentials(shared_credentials_path()).get(profile)
-    value = section.get(key) if section is not None and valid_session(section, now) else None
-    return value if isinstance(value, str) else None
+    return _session_value(read_shared_credentials(shared_credentials_path()).get(profile), key, now)
 
 
 # --- editing one section, keeping every other byte --------------------------------------
@@ -375,22 +382,19 @@ def update_section(text: str, profile: str, values: dict[str, str], path: str = 
                 missing.append((key, value))
                 continue
             line = lines[option.first]
-            indent = line[: len(line) - len(line.lstrip())]
-            stripped = line.strip()
-            lines[option.first] = f"{indent}{stripped[: option.value_start]}{value}{_ending(line)}"
+            lines[option.first] = f"{_indent(line)}{line.strip()[: option.value_start]}{value}{_ending(line)}"
             # A multi-line value's continuation lines go; comments among them stay.
             drop.update(
                 i
                 for i in range(option.first + 1, option.last + 1)
-                if lines[i].strip() and not lines[i].strip().startswith(("#", ";"))
+                if lines[i].strip() and not lines[i].strip().startswith(_COMMENT_PREFIXES)
             )
         if missing:
             anchor = section.last_content_line
             # The indentation of the last key (not of its continuation lines): deeper would
             # make the new key a continuation, shallower would turn an indented header
             # further down into a continuation of the new key.
-            model = lines[section.last_indent_line]
-            indent = model[: len(model) - len(model.lstrip())]
+            indent = _indent(lines[section.last_indent_line])
             # End new lines as the anchor line ends: that ending already stood before what
             # follows. Another could fuse with it ("\r" then a blank "\n" line reads "\r\n").
             newline = _ending(lines[anchor]) or newline
