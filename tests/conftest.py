@@ -143,9 +143,14 @@ def store_keys(isolated_env: Path):  # type: ignore[no-untyped-def]
     return store
 
 
+def credentials_path(home: Path) -> Path:
+    """The shared credentials file under the isolated HOME."""
+    return home / ".aws" / "credentials"
+
+
 def write_credentials(home: Path, text: str) -> Path:
     """Give the isolated HOME a ~/.aws/credentials holding exactly `text`."""
-    path = home / ".aws" / "credentials"
+    path = credentials_path(home)
     path.parent.mkdir(exist_ok=True)
     path.write_bytes(text.encode())
     return path

@@ -12,7 +12,16 @@ from pathlib import Path
 import pexpect
 import pytest
 from awsproxy import WRONG_MFA_CODE, RecordingProxy
-from conftest import STSCREDS, IamUser, cli_env, faketime_available, free_port, write_credentials
+from conftest import (
+    STSCREDS,
+    IamUser,
+    cli_env,
+    credentials_path,
+    faketime_available,
+    free_port,
+    make_user,
+    write_credentials,
+)
 
 from stscreds import files
 
@@ -50,10 +59,6 @@ def authenticated(initialised: IamUser, isolated_env: Path, env: dict[str, str])
     return initialised
 
 
-def credentials(home: Path) -> Path:
-    return home / ".aws" / "credentials"
-
-
 def assert_one_line_failure(done: subprocess.CompletedProcess[str], code: int = 1) -> None:
     assert done.returncode == code, (done.stdout, done.stderr)
     assert done.stdout == ""
@@ -77,8 +82,8 @@ def test_init_auth_read_with_piped_stdin(user: IamUser, isolated_env: Path, env:
     done = run(isolated_env, "auth", stdin="123456\n", env=env)
     assert done.returncode == 0 and done.stdout == ""
     assert "Current user: alice." in done.stderr
-    assert done.stderr.endswith(f"\nWrote credentials to {credentials(isolated_env)}\n")
-    token = files.read_shared_credentials(str(credentials(isolated_env)))["default"]["aws_session_token"]
+    assert done.stderr.endswith(f"\nWrote credentials to {credentials_path(isolated_env)}\n")
+    token = files.read_shared_credentials(str(credentials_path(isolated_env)))["default"]["aws_session_token"]
     assert token not in done.stderr
 
     done = run(isolated_env, "read", "aws_session_token", env=env)
@@ -112,7 +117,7 @@ def test_read_with_profile_and_shared_credentials_file(
     assert run(isolated_env, "auth", "--profile", "work", stdin="123456\n", env=env).returncode == 0
     done = run(isolated_env, "read", "aws_access_key_id", "--profile", "work", env=env)
     assert done.stdout == "AKIAIOSFODNN7EXAMPLE\n"
-    assert not credentials(isolated_env).exists()
+    assert not credentials_path(isolated_env).exists()
 
 
 # --- failures: one line on stderr, non-zero, nothing on stdout, nothing written ----------
@@ -123,7 +128,7 @@ def test_wrong_mfa_code(initialised: IamUser, isolated_env: Path, env: dict[str,
     done = run(isolated_env, "auth", stdin="123456\n", env=env)
     assert_one_line_failure(done)
     assert "rejected the MFA code" in done.stderr
-    assert not credentials(isolated_env).exists()
+    assert not credentials_path(isolated_env).exists()
 
 
 def test_auth_before_init(isolated_env: Path, env: dict[str, str]) -> None:
@@ -181,7 +186,7 @@ def test_read_with_no_session_and_no_way_to_ask(initialised: IamUser, isolated_e
     done = run(isolated_env, "read", "aws_session_token", env=env)  # stdin is /dev/null
     assert_one_line_failure(done)
     assert "stdin is closed" in done.stderr
-    assert not credentials(isolated_env).exists()
+    assert not credentials_path(isolated_env).exists()
 
 
 def test_usage_errors_from_typer_go_to_stderr(isolated_env: Path) -> None:
@@ -206,7 +211,7 @@ def faketime(offset: str) -> tuple[str, ...]:
 def test_read_before_expiry_makes_no_call(
     authenticated: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy
 ) -> None:
-    token = files.read_shared_credentials(str(credentials(isolated_env)))["default"]["aws_session_token"]
+    token = files.read_shared_credentials(str(credentials_path(isolated_env)))["default"]["aws_session_token"]
     proxy.calls.clear()
     done = run(isolated_env, "read", "aws_session_token", env=env, prefix=faketime("+50m"))
     assert (done.returncode, done.stdout) == (0, token + "\n")
@@ -217,10 +222,10 @@ def test_read_before_expiry_makes_no_call(
 def test_read_after_expiry_without_a_way_to_ask_fails_and_writes_nothing(
     authenticated: IamUser, isolated_env: Path, env: dict[str, str]
 ) -> None:
-    before = credentials(isolated_env).read_bytes()
+    before = credentials_path(isolated_env).read_bytes()
     done = run(isolated_env, "read", "aws_session_token", env=env, prefix=faketime("+2h"))
     assert_one_line_failure(done)
-    assert credentials(isolated_env).read_bytes() == before
+    assert credentials_path(isolated_env).read_bytes() == before
 
 
 @needs_faketime
@@ -234,7 +239,7 @@ def test_read_after_expiry_authenticates_then_prints_the_new_value(
     assert done.stdout.startswith("FwoGZXIvYXdzEXAMPLETOKEN") and done.stdout.count("\n") == 1
     assert (
         done.stdout.strip()
-        == files.read_shared_credentials(str(credentials(isolated_env)))["default"]["aws_session_token"]
+        == files.read_shared_credentials(str(credentials_path(isolated_env)))["default"]["aws_session_token"]
     )
     assert proxy.actions[-1] == "sts:GetSessionToken"
 
@@ -272,7 +277,7 @@ def test_ctrl_c_at_the_mfa_prompt(initialised: IamUser, isolated_env: Path, env:
     child.close()
     assert child.exitstatus == 130, transcript
     assert "interrupted" in transcript and "Traceback" not in transcript
-    assert not credentials(isolated_env).exists()
+    assert not credentials_path(isolated_env).exists()
 
 
 def test_read_prompts_on_the_terminal_and_prints_only_the_value_to_stdout(
@@ -286,15 +291,13 @@ def test_read_prompts_on_the_terminal_and_prints_only_the_value_to_stdout(
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0, child.before
-    token = files.read_shared_credentials(str(credentials(isolated_env)))["default"]["aws_session_token"]
+    token = files.read_shared_credentials(str(credentials_path(isolated_env)))["default"]["aws_session_token"]
     assert (isolated_env / "captured").read_text() == token + "\n"
 
 
 def test_choosing_between_mfa_devices_on_a_terminal(
     proxy: RecordingProxy, moto_port: int, isolated_env: Path, env: dict[str, str], store_keys
 ) -> None:
-    from conftest import make_user
-
     carol = make_user(moto_port, "carol", mfa_devices=2)
     store_keys(carol)
     child = spawn(STSCREDS + " auth", env, isolated_env)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from awsproxy import HANG, INVALID_KEY, SERVER_ERROR, WRONG_MFA_CODE, RecordingProxy, aws_error
-from conftest import IamUser, ScriptedUI, free_port, make_user, write_credentials
+from conftest import IamUser, ScriptedUI, credentials_path, free_port, make_user, write_credentials
 
 from stscreds import commands, files
 from stscreds.aws import AwsApi, Timeouts
@@ -40,10 +40,6 @@ OTHER_PROFILES = (
     "[other]   \r\n"
     "key: value # not a comment for botocore\r\n"
 )
-
-
-def shared_file(home: Path) -> Path:
-    return home / ".aws" / "credentials"
 
 
 def auth(
@@ -143,9 +139,9 @@ def test_auth_writes_the_session_and_keeps_everything_else(
 def test_auth_creates_the_aws_folder_and_file_on_a_new_machine(user: IamUser, store_keys, isolated_env: Path) -> None:
     store_keys(user)
     auth()
-    text = shared_file(isolated_env).read_text()
+    text = credentials_path(isolated_env).read_text()
     assert text.startswith("[default]\naws_access_key_id = ")
-    assert set(files.read_shared_credentials(str(shared_file(isolated_env)))["default"]) == set(files.MANAGED_KEYS)
+    assert set(files.read_shared_credentials(str(credentials_path(isolated_env)))["default"]) == set(files.MANAGED_KEYS)
 
 
 def test_auth_honours_aws_shared_credentials_file_and_symlinks(
@@ -166,7 +162,7 @@ def test_auth_honours_aws_shared_credentials_file_and_symlinks(
 def test_auth_with_another_profile(user: IamUser, store_keys, isolated_env: Path) -> None:
     store_keys(user, profile="work")
     auth(profile="work")
-    assert "work" in files.read_shared_credentials(str(shared_file(isolated_env)))
+    assert "work" in files.read_shared_credentials(str(credentials_path(isolated_env)))
     with pytest.raises(NotInitialisedError, match="stscreds init`"):
         auth(profile="default")
 
@@ -179,7 +175,7 @@ def test_auth_each_time_replaces_the_token(
     first = auth().values["aws_session_token"]
     second = auth().values["aws_session_token"]
     assert first != second
-    text = shared_file(isolated_env).read_text()
+    text = credentials_path(isolated_env).read_text()
     assert text.count("aws_session_token") == 1 and second in text
 
 
