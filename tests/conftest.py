@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
+import pexpect
 import pytest
 from awsproxy import RecordingProxy
 from hypothesis import settings
@@ -166,3 +168,64 @@ def cli_env(home: Path, **extra: str) -> dict[str, str]:
 
 def faketime_available() -> bool:
     return shutil.which("faketime") is not None
+
+
+# --- the installed CLI, as a person's shell runs it ----------------------------------------
+
+
+def run(
+    home: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None, prefix: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*prefix, STSCREDS, *args],
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env or cli_env(home),
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def env(isolated_env: Path, proxy: RecordingProxy) -> dict[str, str]:
+    return cli_env(isolated_env, AWS_ENDPOINT_URL=proxy.url)
+
+
+@pytest.fixture
+def initialised(user: IamUser, isolated_env: Path, env: dict[str, str]) -> IamUser:
+    done = run(isolated_env, "init", stdin=f"{user.access_key_id}\n{user.secret_access_key}\n", env=env)
+    assert done.returncode == 0, done.stderr
+    return user
+
+
+@pytest.fixture
+def authenticated(initialised: IamUser, isolated_env: Path, env: dict[str, str]) -> IamUser:
+    done = run(isolated_env, "auth", "--duration", "1h", stdin="123456\n", env=env)
+    assert done.returncode == 0, done.stderr
+    return initialised
+
+
+def assert_one_line_failure(done: subprocess.CompletedProcess[str], code: int = 1) -> None:
+    assert done.returncode == code, (done.stdout, done.stderr)
+    assert done.stdout == ""
+    # Prompt context such as "Current user: NAME." may come first; the error is the one last line.
+    lines = done.stderr.splitlines()
+    assert lines and lines[-1].startswith("stscreds: "), done.stderr
+    assert [line for line in lines if line.startswith("stscreds")] == lines[-1:], done.stderr
+    assert "Traceback" not in done.stderr
+
+
+needs_faketime = pytest.mark.skipif(
+    not faketime_available() and not os.environ.get("CI"), reason="Debian's faketime is not installed"
+)
+
+
+def faketime(offset: str) -> tuple[str, ...]:
+    return ("faketime", "-f", offset)
+
+
+def spawn(command: str, env: dict[str, str], home: Path) -> pexpect.spawn:
+    return pexpect.spawn(
+        "/bin/bash", ["-c", command], env=env, cwd=str(home), encoding="utf-8", timeout=30, dimensions=(24, 200)
+    )

@@ -3,7 +3,6 @@ and faketime to move the clock. stdout and stderr are checked separately."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -15,59 +14,18 @@ from awsproxy import WRONG_MFA_CODE, RecordingProxy
 from conftest import (
     STSCREDS,
     IamUser,
-    cli_env,
+    assert_one_line_failure,
     credentials_path,
-    faketime_available,
+    faketime,
     free_port,
     make_user,
+    needs_faketime,
+    run,
+    spawn,
     write_credentials,
 )
 
 from stscreds import files
-
-
-def run(
-    home: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None, prefix: tuple[str, ...] = ()
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*prefix, STSCREDS, *args],
-        input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        env=env or cli_env(home),
-        timeout=60,
-    )
-
-
-@pytest.fixture
-def env(isolated_env: Path, proxy: RecordingProxy) -> dict[str, str]:
-    return cli_env(isolated_env, AWS_ENDPOINT_URL=proxy.url)
-
-
-@pytest.fixture
-def initialised(user: IamUser, isolated_env: Path, env: dict[str, str]) -> IamUser:
-    done = run(isolated_env, "init", stdin=f"{user.access_key_id}\n{user.secret_access_key}\n", env=env)
-    assert done.returncode == 0, done.stderr
-    return user
-
-
-@pytest.fixture
-def authenticated(initialised: IamUser, isolated_env: Path, env: dict[str, str]) -> IamUser:
-    done = run(isolated_env, "auth", "--duration", "1h", stdin="123456\n", env=env)
-    assert done.returncode == 0, done.stderr
-    return initialised
-
-
-def assert_one_line_failure(done: subprocess.CompletedProcess[str], code: int = 1) -> None:
-    assert done.returncode == code, (done.stdout, done.stderr)
-    assert done.stdout == ""
-    # Prompt context such as "Current user: NAME." may come first; the error is the one last line.
-    lines = done.stderr.splitlines()
-    assert lines and lines[-1].startswith("stscreds: "), done.stderr
-    assert [line for line in lines if line.startswith("stscreds")] == lines[-1:], done.stderr
-    assert "Traceback" not in done.stderr
-
 
 # --- the daily workflow ------------------------------------------------------------------
 
@@ -198,14 +156,6 @@ def test_usage_errors_from_typer_go_to_stderr(isolated_env: Path) -> None:
 
 # --- the clock moves (faketime) ----------------------------------------------------------
 
-needs_faketime = pytest.mark.skipif(
-    not faketime_available() and not os.environ.get("CI"), reason="Debian's faketime is not installed"
-)
-
-
-def faketime(offset: str) -> tuple[str, ...]:
-    return ("faketime", "-f", offset)
-
 
 @needs_faketime
 def test_read_before_expiry_makes_no_call(
@@ -245,12 +195,6 @@ def test_read_after_expiry_authenticates_then_prints_the_new_value(
 
 
 # --- a real terminal (pexpect) -----------------------------------------------------------
-
-
-def spawn(command: str, env: dict[str, str], home: Path) -> pexpect.spawn:
-    return pexpect.spawn(
-        "/bin/bash", ["-c", command], env=env, cwd=str(home), encoding="utf-8", timeout=30, dimensions=(24, 200)
-    )
 
 
 def test_init_on_a_terminal_hides_the_secret(user: IamUser, isolated_env: Path, env: dict[str, str]) -> None:
