@@ -12,7 +12,7 @@ import itertools
 import re
 import threading
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -30,11 +30,15 @@ class Call:
         return f"{self.service}:{self.action}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Reply:
     status: int
     body: bytes = b""
     hang: bool = False
+    times: int | None = None  # answer this way this many times, then pass calls on to moto
+
+    def once(self) -> Reply:
+        return replace(self, times=1)
 
 
 def aws_error(code: str, message: str, status: int = 403) -> Reply:
@@ -49,6 +53,7 @@ def aws_error(code: str, message: str, status: int = 403) -> Reply:
 WRONG_MFA_CODE = aws_error("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code.")
 INVALID_KEY = aws_error("InvalidClientTokenId", "The security token included in the request is invalid.")
 SERVER_ERROR = Reply(500, aws_error("InternalFailure", "We encountered an internal error.", 500).body)
+THROTTLED = aws_error("Throttling", "Rate exceeded", 400)
 HANG = Reply(0, hang=True)
 
 _CREDENTIAL_SCOPE = re.compile(r"Credential=([^/]+)/\d+/([^/]+)/([^/]+)/aws4_request")
@@ -63,6 +68,7 @@ class RecordingProxy:
         self.unique_tokens = False
         self._token_numbers = itertools.count(1)
         self._released = threading.Event()
+        self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -89,6 +95,17 @@ class RecordingProxy:
         self.faults.clear()
         self.unique_tokens = False
 
+    def _take_fault(self, action: str) -> Reply | None:
+        with self._lock:
+            name = action if action in self.faults else "*"
+            fault = self.faults.get(name)
+            if fault is not None and fault.times is not None:
+                if fault.times <= 1:
+                    del self.faults[name]
+                else:
+                    self.faults[name] = replace(fault, times=fault.times - 1)
+            return fault
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
 
@@ -109,7 +126,7 @@ class RecordingProxy:
                 key, region, service = scope.groups() if scope else ("", "", "")
                 action = params.get("Action") or self.headers.get("X-Amz-Target", "").rpartition(".")[2]
                 proxy.calls.append(Call(service, action, key, region, params))
-                fault = proxy.faults.get(action) or proxy.faults.get("*")
+                fault = proxy._take_fault(action)
                 if fault is not None and fault.hang:
                     proxy._released.wait(60)
                     return
