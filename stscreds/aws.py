@@ -8,6 +8,7 @@ timeouts are short, so a dead network fails in seconds rather than minutes.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,14 +31,32 @@ from stscreds.errors import (
 
 FALLBACK_REGION = "us-east-1"  # a new user often has no region configured
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Worst case without an answer: attempts x (connect + read) seconds, plus backoff."""
+    """How long to wait for AWS. botocore's own defaults (60 s to connect, 60 s to read, 5
+    attempts) leave a shell hanging for minutes on a dead network. IAM and STS answer in well
+    under a second; 3 attempts let a throttled or failed call be retried twice."""
 
-    connect: float = 3.0
-    read: float = 10.0
-    attempts: int = 2  # used only when the user has not set max_attempts themselves
+    connect: float = 2.0
+    read: float = 4.0
+    attempts: int = 3  # used only when the user has not set max_attempts themselves
+
+    @property
+    def _backoff(self) -> float:
+        return sum(2.0**n for n in range(self.attempts - 1))  # botocore waits up to 1 s, then 2 s
+
+    @property
+    def silent_server_seconds(self) -> float:
+        """The longest wait for a server that accepts the connection and never answers."""
+        return self.attempts * self.read + self._backoff
+
+    @property
+    def unreachable_seconds(self) -> float:
+        """The longest wait when no connection can be made at all."""
+        return self.attempts * self.connect + self._backoff
 
 
 @dataclass(frozen=True)
@@ -81,6 +100,13 @@ class AwsApi:
                 aws_access_key_id=access_key_id,
                 aws_secret_access_key=secret_access_key,
                 region_name=session.get_config_variable("region") or FALLBACK_REGION,
+            )
+            log.debug(
+                "signing as %s, region %s, endpoint %s, %s",
+                mask(access_key_id),
+                self._session.region_name,
+                session.get_config_variable("endpoint_url") or "AWS's own",
+                f"timeouts {timeouts.connect:g} s connect / {timeouts.read:g} s read",
             )
 
     def _client(self, service: str) -> Any:
