@@ -3,14 +3,15 @@ turns every failure into one line on stderr and a named exit code. Nothing else 
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 from typing import Optional, TypeVar
 
 import typer
 
-from stscreds import commands, files
-from stscreds.errors import EXIT_FAILURE, EXIT_INTERRUPTED, StscredsError, mask
+from stscreds import __version__, commands, files
+from stscreds.errors import EXIT_FAILURE, EXIT_INTERRUPTED, StscredsError, mask, redact
 from stscreds.prompts import TerminalUI
 
 app = typer.Typer(
@@ -31,6 +32,42 @@ T = TypeVar("T")
 ProfileOption = typer.Option(files.DEFAULT_PROFILE, "--profile", "-p", help="Section to use in both credentials files.")
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"stscreds {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def options(
+    debug: bool = typer.Option(
+        False, "--debug", help="Log what stscreds and botocore do to stderr, with every secret masked."
+    ),
+    version: Optional[bool] = typer.Option(
+        None, "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    if debug:
+        _log_to_stderr()
+
+
+class _RedactingFormatter(logging.Formatter):
+    """Formats, then masks: botocore's debug lines hold request headers and whole response
+    bodies, GetSessionToken's secret and token among them."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def _log_to_stderr() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_RedactingFormatter("%(asctime)s %(name)s [%(levelname)s] %(message)s"))
+    for name in ("stscreds", "botocore", "boto3", "urllib3"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(handler)
+
+
 def _make_api(access_key_id: str, secret_access_key: str, profile: str):  # type: ignore[no-untyped-def]
     from stscreds.aws import AwsApi  # boto3 is slow to import; only calls to AWS need it
 
@@ -49,6 +86,8 @@ def _run(action: Callable[[], T]) -> T:
         message, code = str(error), error.exit_code
     except KeyboardInterrupt:
         message, code = "interrupted; nothing was written", EXIT_INTERRUPTED
+        if sys.stderr.isatty():  # the terminal echoed ^C where the cursor was: start a new line
+            typer.echo("", err=True)
     except Exception as error:  # a bug: still no traceback
         message, code = f"unexpected error ({type(error).__name__}: {error})", EXIT_FAILURE
     typer.echo(f"stscreds: {message}", err=True)

@@ -47,6 +47,10 @@ class NoInputError(StscredsError):
     """We need an answer but stdin is closed."""
 
 
+class BusyError(StscredsError):
+    """Another stscreds kept the authentication lock longer than we would wait."""
+
+
 class MfaDeviceError(StscredsError):
     """No MFA device, or several and no way to pick one."""
 
@@ -70,3 +74,22 @@ class AwsUnreachableError(AwsError):
 def mask(access_key_id: str) -> str:
     """AKIA…WXYZ: enough to recognise a key in a message, not enough to use it."""
     return f"{access_key_id[:4]}…{access_key_id[-4:]}" if len(access_key_id) > 8 else "…"
+
+
+# What `redact` hides, wherever it appears in a log line: access key IDs (masked), and the
+# values of the fields and headers that carry secrets in AWS's requests and answers
+# (XML <SecretAccessKey>, JSON "SessionToken": "…", TokenCode=123456, X-Amz-Security-Token…).
+_SECRET_FIELDS = (
+    "SecretAccessKey|SessionToken|TokenCode|aws_secret_access_key|aws_session_token|X-Amz-Security-Token|Signature"
+)
+
+
+def redact(text: str) -> str:
+    """`text` with every secret AWS might put in a log line masked or removed."""
+    import re  # not at the top: read's fast path imports this module
+
+    text = re.sub(r"\b(?:AKIA|ASIA|AIDA|AROA|ABIA|ACCA)[A-Z0-9]{12,124}\b", lambda m: mask(m.group()), text)
+    text = re.sub(rf"(<({_SECRET_FIELDS})>)[^<]*(</\2>)", r"\1…\3", text, flags=re.IGNORECASE)
+    return re.sub(
+        rf"""((?:{_SECRET_FIELDS})['"]?\s*[:=]\s*b?['"]?)[^'"&,;\s<>}}]+""", r"\1…", text, flags=re.IGNORECASE
+    )
