@@ -3,6 +3,7 @@ API, a clock) as arguments, print nothing themselves and raise StscredsError on 
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import time
@@ -27,9 +28,10 @@ MIN_DURATION = 900
 MAX_DURATION = 129_600
 DEFAULT_DURATION = "12h"
 
+log = logging.getLogger(__name__)
+
 _DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
-_MFA_CODE = re.compile(r"\d{6}")
-_ACCESS_KEY_ID = re.compile(r"[A-Z0-9]{16,128}")
+_MFA_CODE = re.compile(r"[0-9]{6}")  # not \d: that also matches other scripts' digits
 
 
 def parse_duration(text: str) -> int:
@@ -67,7 +69,7 @@ def init_profile(profile: str, ui: UI, make_api: ApiFactory, environ: dict[str, 
     environ = dict(os.environ) if environ is None else environ
     shadowing = tuple(name for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if environ.get(name))
     access_key_id = ui.ask("AWS Access Key ID: ")
-    if not _ACCESS_KEY_ID.fullmatch(access_key_id):
+    if not files.looks_like_access_key_id(access_key_id):
         raise UsageError("that does not look like an AWS access key ID (16 or more capital letters and digits)")
     secret = ui.ask("AWS Secret Access Key: ", secret=True)
     if not secret or any(c.isspace() for c in secret):
@@ -96,20 +98,39 @@ def authenticate(
     make_api: ApiFactory,
 ) -> AuthResult:
     """Trade the stored long-term keys and an MFA code for session credentials in [profile]."""
+    keys = _prepare(profile)
+    with files.AuthLock(ui.say):
+        return _authenticate(profile, keys, duration_seconds, mfa_serial, ui, make_api)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    path: str
+    access_key_id: str
+    secret_access_key: str
+
+
+def _prepare(profile: str) -> _Prepared:
+    """Everything auth checks before it may take the lock, call AWS or ask for a code."""
     files.check_profile_name(profile)
     path = files.shared_credentials_path()
     # Fail on a broken file before we ask anyone for a code they would then waste.
     files.load_shared_file(path)
     access_key_id, secret = files.load_long_term_keys(profile)
-    api = make_api(access_key_id, secret, profile)
+    return _Prepared(path, access_key_id, secret)
+
+
+def _authenticate(
+    profile: str, keys: _Prepared, duration_seconds: int, mfa_serial: str | None, ui: UI, make_api: ApiFactory
+) -> AuthResult:
+    """auth's calls, prompt and write; the caller holds the AuthLock."""
+    api = make_api(keys.access_key_id, keys.secret_access_key, profile)
     user = api.current_user()
     if not user.name:
-        raise StscredsError(f"access key {mask(access_key_id)} belongs to the root user; use an IAM user's keys")
+        raise StscredsError(f"access key {mask(keys.access_key_id)} belongs to the root user; use an IAM user's keys")
     serial = _pick_mfa_device(api.mfa_serials(user.name), mfa_serial, user.name, ui)
     ui.say(f"Current user: {user.name}.")
-    code = ui.ask(f"MFA code for {serial}: ")
-    if not _MFA_CODE.fullmatch(code):
-        raise UsageError("the MFA code must be the 6 digits your device shows")
+    code = _ask_mfa_code(ui, serial)
     session = api.session_token(duration_seconds, serial, code)
     values = {
         files.ACCESS_KEY_ID: session.access_key_id,
@@ -117,8 +138,21 @@ def authenticate(
         files.SESSION_TOKEN: session.session_token,
         files.EXPIRATION: files.format_expiration(session.expiration),
     }
-    files.write_session(path, profile, values)
-    return AuthResult(path, user.name, session.expiration, values)
+    files.write_session(keys.path, profile, values)
+    return AuthResult(keys.path, user.name, session.expiration, values)
+
+
+def _ask_mfa_code(ui: UI, serial: str) -> str:
+    """Six digits ("123 456", as some apps show them, is fine). A person at a terminal gets
+    another go; a script gets an error. Either way AWS never sees a malformed code, which
+    would cost an attempt."""
+    while True:
+        code = "".join(ui.ask(f"MFA code for {serial}: ").split())
+        if _MFA_CODE.fullmatch(code):
+            return code
+        if not ui.interactive:
+            raise UsageError("the MFA code must be the 6 digits your device shows")
+        ui.say("The MFA code is the 6 digits your device shows; try again.")
 
 
 def _pick_mfa_device(serials: list[str], wanted: str | None, user_name: str, ui: UI) -> str:
@@ -149,10 +183,23 @@ def check_readable_key(key: str) -> str:
 def read_value(key: str, profile: str, ui: UI, make_api: ApiFactory, clock: Clock = time.time) -> str:
     """KEY from [profile], after a new `auth` when the session is missing or expired."""
     check_readable_key(key)
+    return current_session(profile, ui, make_api, clock)[key]
+
+
+def current_session(profile: str, ui: UI, make_api: ApiFactory, clock: Clock = time.time) -> dict[str, str]:
+    """The managed keys of [profile], authenticating first when its session is missing or
+    expired. Of several stscreds doing this at once, one asks for the MFA code; the others
+    wait for it and then read what it wrote."""
     files.check_profile_name(profile)
-    value = files.current_value(key, profile, clock())
-    if value is None:
-        ui.say(f"The session for profile {profile!r} is missing or expired; authenticating.")
-        result = authenticate(profile, parse_duration(DEFAULT_DURATION), None, ui, make_api)
-        value = result.values[key]
-    return value
+    session = files.current_session(profile, clock())
+    if session is not None:
+        log.debug("[%s] holds a session valid until %s", profile, session.get(files.EXPIRATION))
+        return session
+    log.debug("[%s] of %s holds no valid session", profile, files.shared_credentials_path())
+    keys = _prepare(profile)
+    with files.AuthLock(ui.say):
+        session = files.current_session(profile, clock())  # renewed while we waited?
+        if session is None:
+            ui.say(f"The session for profile {profile!r} is missing or expired; authenticating.")
+            session = _authenticate(profile, keys, parse_duration(DEFAULT_DURATION), None, ui, make_api).values
+    return session

@@ -22,11 +22,19 @@ import io  # loaded during interpreter start-up anyway
 import os
 import time
 
-from stscreds.errors import FileAccessError, MalformedFileError, NotInitialisedError, StscredsError, UsageError
+from stscreds.errors import (
+    BusyError,
+    FileAccessError,
+    MalformedFileError,
+    NotInitialisedError,
+    StscredsError,
+    UsageError,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (which imports re)
 if TYPE_CHECKING:
     import configparser
+    from collections.abc import Callable
     from datetime import datetime
 
 ACCESS_KEY_ID = "aws_access_key_id"
@@ -154,6 +162,11 @@ def _session_value(section: Profile | None, key: str, now: float) -> str | None:
     """KEY's value when `section` holds a valid session, else None."""
     value = section.get(key) if section is not None and valid_session(section, now) else None
     return value if isinstance(value, str) else None
+
+
+def looks_like_access_key_id(text: str) -> bool:
+    """AKIA..., ASIA...: 16 to 128 capital letters and digits, as IAM documents them."""
+    return 16 <= len(text) <= 128 and text.isascii() and text.isalnum() and text == text.upper()
 
 
 # --- configparser's grammar, line by line -------------------------------------------------
@@ -324,10 +337,19 @@ def read_shared_credentials(path: str) -> dict[str, Profile]:
     return _load(path)[1]
 
 
+def current_session(profile: str, now: float) -> dict[str, str] | None:
+    """The managed keys of [profile] while its session is valid, else None. No network, no
+    prompt. Reports a broken file, which the fast path leaves to this function."""
+    section = read_shared_credentials(shared_credentials_path()).get(profile)
+    if section is None or not valid_session(section, now):
+        return None
+    return {key: value for key in MANAGED_KEYS if isinstance(value := section.get(key), str)}
+
+
 def current_value(key: str, profile: str, now: float) -> str | None:
-    """KEY's value while the session in [profile] is valid, else None. No network, no prompt.
-    Reports a broken file, which the fast path leaves to this function."""
-    return _session_value(read_shared_credentials(shared_credentials_path()).get(profile), key, now)
+    """KEY's value while the session in [profile] is valid, else None."""
+    session = current_session(profile, now)
+    return None if session is None else session.get(key)
 
 
 # --- editing one section, keeping every other byte --------------------------------------
@@ -564,7 +586,12 @@ def load_long_term_keys(profile: str, path: str | None = None) -> tuple[str, str
     section = _open_store(path).get(profile)
     if not isinstance(section, dict) or not section.get(ACCESS_KEY_ID) or not section.get(SECRET_ACCESS_KEY):
         raise NotInitialisedError(f"no long-term keys for profile {profile!r} in {path}: run `{hint}` first")
-    return str(section[ACCESS_KEY_ID]), str(section[SECRET_ACCESS_KEY])
+    access_key_id, secret = section[ACCESS_KEY_ID], section[SECRET_ACCESS_KEY]
+    if not isinstance(access_key_id, str) or not looks_like_access_key_id(access_key_id):
+        raise MalformedFileError(path, f"[{profile}] {ACCESS_KEY_ID} does not look like an AWS access key ID")
+    if not isinstance(secret, str) or any(c.isspace() for c in secret):
+        raise MalformedFileError(path, f"[{profile}] {SECRET_ACCESS_KEY} is not one word")
+    return access_key_id, secret
 
 
 def save_long_term_keys(profile: str, access_key_id: str, secret_access_key: str, path: str | None = None) -> str:
@@ -577,3 +604,88 @@ def save_long_term_keys(profile: str, access_key_id: str, secret_access_key: str
     store.write(buffer)
     write_atomically(path, buffer.getvalue())
     return path
+
+
+# --- one authentication at a time ------------------------------------------------------------
+
+# How long a second stscreds waits for the first to finish asking for an MFA code: long
+# enough to find the other terminal and type a code. STSCREDS_LOCK_TIMEOUT overrides it.
+LOCK_WAIT_SECONDS = 120.0
+_LOCK_POLL_SECONDS = 0.1
+
+
+def lock_path() -> str:
+    return os.path.join(os.path.dirname(store_path()), "lock")
+
+
+def lock_wait_seconds() -> float:
+    text = os.environ.get("STSCREDS_LOCK_TIMEOUT", "")
+    try:
+        return max(0.0, float(text)) if text else LOCK_WAIT_SECONDS
+    except ValueError:
+        raise UsageError(f"STSCREDS_LOCK_TIMEOUT must be a number of seconds, not {text!r}") from None
+
+
+class AuthLock:
+    """Lets one stscreds at a time authenticate, so that eight shells opened together ask for
+    one MFA code: the others wait here, then find the fresh session in the file.
+
+    An exclusive `flock` on ~/.stscreds/lock: the kernel drops it when its holder exits or is
+    killed, so no stale lock can outlive a crashed process. The file holds the holder's pid,
+    for the message the others show.
+    """
+
+    def __init__(
+        self,
+        on_wait: Callable[[str], None],
+        wait_seconds: float | None = None,
+        path: str | None = None,
+    ) -> None:
+        self.on_wait = on_wait
+        self.wait_seconds = lock_wait_seconds() if wait_seconds is None else wait_seconds
+        self.path = path or lock_path()
+        self._fd: int | None = None
+
+    def __enter__(self) -> AuthLock:
+        import fcntl
+
+        _make_folder(os.path.dirname(self.path), STORE_DIR_MODE, enforce=True)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        except OSError as error:
+            raise FileAccessError("open", self.path, error) from None
+        try:
+            if not self._try_lock(fcntl, fd):
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+                self.on_wait(
+                    f"Another stscreds (pid {holder}) is authenticating; waiting up to {self.wait_seconds:g} s for it."
+                )
+                deadline = time.monotonic() + self.wait_seconds
+                while not self._try_lock(fcntl, fd):
+                    if time.monotonic() >= deadline:
+                        raise BusyError(
+                            f"gave up after {self.wait_seconds:g} s waiting for another stscreds (pid {holder}) "
+                            "to finish authenticating; finish or stop it, then try again"
+                        )
+                    time.sleep(_LOCK_POLL_SECONDS)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except BaseException:
+            os.close(fd)  # also releases the lock, if we got it
+            raise
+        self._fd = fd
+        return self
+
+    def _try_lock(self, fcntl, fd: int) -> bool:  # type: ignore[no-untyped-def]
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        except OSError as error:  # e.g. a file system without locks
+            raise FileAccessError("lock", self.path, error) from None
+        return True
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
