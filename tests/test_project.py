@@ -3,6 +3,7 @@ with the two set-up commands that .ci/run uses, and clean ruff and mypy."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -42,6 +43,15 @@ def test_readme_starts_with_the_two_set_up_commands_and_ci_runs_the_second() -> 
     assert first_block[1].endswith("pip install '.[test]' && pytest")
     assert README.index("```sh") < 20  # right under the title
     assert "pip install '.[test]' && pytest" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_guarantees_name_tests_that_exist() -> None:
+    section = README.split("## Guarantees", 1)[1].split("\n## ", 1)[0]
+    named = re.findall(r"`(?:(test_\w+)\.py::)?(test_\w+)`", section)
+    assert len(named) >= 20
+    for file, test in named:
+        where = [ROOT / "tests" / f"{file}.py"] if file else [ROOT / "tests" / "test_guarantees.py"]
+        assert any(f"def {test}(" in path.read_text() for path in where), (file, test)
 
 
 @pytest.mark.parametrize("tool", [["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"]])
