@@ -4,15 +4,25 @@ turns every failure into one line on stderr and a named exit code. Nothing else 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import sys
 from collections.abc import Callable
 from typing import Optional, TypeVar
 
 import typer
 
-from stscreds import __version__, commands, files
-from stscreds.errors import EXIT_FAILURE, EXIT_INTERRUPTED, StscredsError, mask, redact
-from stscreds.prompts import TerminalUI
+from stscreds import __version__, commands, files, shells
+from stscreds.errors import (
+    EXIT_CANNOT_RUN,
+    EXIT_FAILURE,
+    EXIT_INTERRUPTED,
+    EXIT_NOT_FOUND,
+    StscredsError,
+    mask,
+    redact,
+)
+from stscreds.prompts import TerminalUI, controlling_terminal_ui
 
 app = typer.Typer(
     name="stscreds",
@@ -21,7 +31,6 @@ app = typer.Typer(
         "Run `stscreds init` once, `stscreds auth` each day, and read single values with "
         "`stscreds read KEY` (for example in .bashrc)."
     ),
-    add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -94,10 +103,17 @@ def _run(action: Callable[[], T]) -> T:
     raise typer.Exit(code)
 
 
+MfaCommandOption = typer.Option(
+    None,
+    "--mfa-command",
+    help="Command that prints an MFA code, e.g. 'ykman oath accounts code --single aws' (run without a shell).",
+)
+
+
 @app.command()
-def init(profile: str = ProfileOption) -> None:
+def init(profile: str = ProfileOption, mfa_command: Optional[str] = MfaCommandOption) -> None:
     """Store your long-term access key pair in ~/.stscreds/credentials (checked with iam:GetUser)."""
-    result = _run(lambda: commands.init_profile(profile, TerminalUI(), _make_api))
+    result = _run(lambda: commands.init_profile(profile, TerminalUI(), _make_api, mfa_command=mfa_command))
     for name in result.shadowing_variables:
         typer.echo(f"Warning: {name} is set in your environment and takes precedence over credentials files.", err=True)
     typer.echo(
@@ -115,12 +131,19 @@ def auth(
     mfa_serial: Optional[str] = typer.Option(
         None, "--mfa-serial", help="ARN of the MFA device to use when you have several."
     ),
+    mfa_code: Optional[str] = typer.Option(None, "--mfa-code", help="The 6-digit code, for scripts."),
+    mfa_command: Optional[str] = MfaCommandOption,
+    output_env: bool = typer.Option(False, "--output-env", help="Also print `export` lines for sh, as `env` does."),
 ) -> None:
     """Ask for an MFA code and write session credentials to ~/.aws/credentials."""
+    ui = TerminalUI()
     seconds = _run(lambda: commands.parse_duration(duration))
-    result = _run(lambda: commands.authenticate(profile, seconds, mfa_serial, TerminalUI(), _make_api))
+    mfa = _run(lambda: commands.mfa_prompter(ui, profile, mfa_code, mfa_command))
+    result = _run(lambda: commands.authenticate(profile, seconds, mfa_serial, ui, _make_api, mfa))
     typer.echo(f"Session valid until {files.format_expiration(result.expiration)}.", err=True)
     typer.echo(f"Wrote credentials to {result.path}", err=True)
+    if output_env:
+        sys.stdout.write(shells.script(result.values, "sh"))
 
 
 @app.command()
@@ -131,6 +154,114 @@ def read(
     """Print one value of the current session; authenticate first if it has expired."""
     value = _run(lambda: commands.read_value(key, profile, TerminalUI(), _make_api))
     sys.stdout.write(value + "\n")
+
+
+@app.command()
+def env(
+    profile: str = ProfileOption,
+    shell: str = typer.Option("sh", "--shell", "-s", help=f"One of: {', '.join(shells.SHELLS)} (sh: bash, zsh)."),
+) -> None:
+    """Print lines that set the session's AWS_* variables: eval "$(stscreds env)".
+
+    Sets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and AWS_CREDENTIAL_EXPIRATION,
+    quoted for the shell. Authenticates first when the session is missing or expired.
+    """
+    sys.stdout.write(_run(lambda: commands.env_script(profile, shell, TerminalUI(), _make_api)))
+
+
+CommandArgument = typer.Argument(..., metavar="-- COMMAND [ARGS]...", help="What to run.")
+
+
+@app.command(
+    "exec",
+    context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True},
+)
+def exec_(command: list[str] = CommandArgument, profile: str = ProfileOption) -> None:
+    """Run a command with the session's keys in its environment.
+
+    AWS_PROFILE and AWS_DEFAULT_PROFILE are removed from it. The command's exit code is stscreds'
+    exit code. Authenticates first when the session is missing or expired.
+    """
+    environment = _run(lambda: commands.exec_environment(profile, TerminalUI(), _make_api, dict(os.environ)))
+    path = shutil.which(command[0], path=environment.get("PATH"))
+    if path is None:
+        typer.echo(f"stscreds: {command[0]}: command not found", err=True)
+        raise typer.Exit(EXIT_NOT_FOUND)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execve(path, command, environment)  # the command takes over this process: signals, exit code
+    except OSError as error:
+        typer.echo(f"stscreds: could not run {command[0]}: {error.strerror or error}", err=True)
+        raise typer.Exit(EXIT_CANNOT_RUN) from None
+
+
+@app.command("credential-process")
+def credential_process(profile: str = ProfileOption) -> None:
+    """Print credentials as JSON for an SDK's credential_process setting.
+
+    With `credential_process = stscreds credential-process` in ~/.aws/config, every AWS SDK renews
+    through stscreds. When it must renew, it asks for the MFA code on the terminal (/dev/tty).
+    """
+    sys.stdout.write(_run(lambda: commands.credential_process_output(profile, controlling_terminal_ui(), _make_api)))
+    sys.stdout.write("\n")
+
+
+@app.command()
+def status(
+    profile: str = ProfileOption,
+    as_json: bool = typer.Option(False, "--json", help="Print the status as JSON."),
+) -> None:
+    """Show who the session is for, where it is and when it ends.
+
+    Exit 0 while the session is valid, 1 when it has expired or is missing. No network, no prompt.
+    """
+    result = _run(lambda: commands.session_status(profile))
+    if as_json:
+        typer.echo(result.as_json())
+    else:
+        for label, value in _status_lines(result):
+            typer.echo(f"{label + ':':<12} {value}")
+    if not result.valid:
+        raise typer.Exit(EXIT_FAILURE)
+
+
+def _status_lines(result: commands.Status) -> list[tuple[str, str]]:
+    if result.expiration is None or result.seconds_left is None:
+        state = "no session: run `stscreds auth`"
+    elif result.valid:
+        state = f"valid until {result.expiration} (in {_duration(result.seconds_left)})"
+    elif result.seconds_left > 0:
+        state = f"ends at {result.expiration} (in {_duration(result.seconds_left)}); the next read renews it"
+    else:
+        state = f"expired at {result.expiration} ({_duration(-result.seconds_left)} ago)"
+    lines = [("Profile", result.profile), ("Session", state), ("File", result.path)]
+    if result.user_arn:
+        lines.append(("User", result.user_arn))
+    if result.access_key_id:
+        lines.append(("Access key", f"{result.access_key_id} (session)"))
+    if result.long_term_access_key_id:
+        lines.append(("Long-term", f"{result.long_term_access_key_id} in {files.store_path()}"))
+    return lines
+
+
+def _duration(seconds: int) -> str:
+    hours, minutes = divmod(max(seconds, 0) // 60, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {seconds % 60:02d}s"
+
+
+@app.command()
+def whoami(profile: str = ProfileOption) -> None:
+    """Show the IAM user and MFA devices of the stored long-term keys.
+
+    Calls iam:GetUser and iam:ListMFADevices with them.
+    """
+    identity = _run(lambda: commands.whoami(profile, _make_api))
+    typer.echo(f"User:       {identity.user_name or '(root)'}")
+    typer.echo(f"ARN:        {identity.arn}")
+    typer.echo(f"Access key: {identity.access_key_id} (long-term)")
+    for serial in identity.mfa_serials or ["(none: assign one in the IAM console)"]:
+        typer.echo(f"MFA device: {serial}")
 
 
 def main() -> None:

@@ -1,20 +1,29 @@
-"""The three commands as plain functions. They take their I/O (a UI, a way to make the AWS
+"""The commands as plain functions. They take their I/O (a UI, a way to make the AWS
 API, a clock) as arguments, print nothing themselves and raise StscredsError on failure."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from stscreds import files
-from stscreds.errors import MfaDeviceError, StscredsError, UsageError, mask
-from stscreds.prompts import UI, choose
+from stscreds import files, shells
+from stscreds.errors import (
+    MfaCommandError,
+    MfaDeviceError,
+    NoInputError,
+    NotInitialisedError,
+    StscredsError,
+    UsageError,
+    mask,
+)
+from stscreds.prompts import UI, choose, run_mfa_command
 
 if TYPE_CHECKING:
     from stscreds.aws import AwsApi
@@ -63,8 +72,15 @@ class InitResult:
     shadowing_variables: tuple[str, ...]
 
 
-def init_profile(profile: str, ui: UI, make_api: ApiFactory, environ: dict[str, str] | None = None) -> InitResult:
-    """Ask for the long-term pair, check it with iam:GetUser, then store it."""
+def init_profile(
+    profile: str,
+    ui: UI,
+    make_api: ApiFactory,
+    environ: dict[str, str] | None = None,
+    mfa_command: str | None = None,
+) -> InitResult:
+    """Ask for the long-term pair, check it with iam:GetUser, then store it, with the user's
+    ARN and, when given, the command that prints MFA codes for this profile ("" removes it)."""
     files.check_profile_name(profile)
     environ = dict(os.environ) if environ is None else environ
     shadowing = tuple(name for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if environ.get(name))
@@ -75,7 +91,10 @@ def init_profile(profile: str, ui: UI, make_api: ApiFactory, environ: dict[str, 
     if not secret or any(c.isspace() for c in secret):
         raise UsageError("the secret access key must be one word with no spaces")
     user = make_api(access_key_id, secret, profile).current_user()
-    path = files.save_long_term_keys(profile, access_key_id, secret)
+    settings = {files.USER_ARN: user.arn}
+    if mfa_command is not None:
+        settings[files.MFA_COMMAND] = mfa_command
+    path = files.save_long_term_keys(profile, access_key_id, secret, settings=settings)
     return InitResult(user.name, access_key_id, path, shadowing)
 
 
@@ -96,11 +115,14 @@ def authenticate(
     mfa_serial: str | None,
     ui: UI,
     make_api: ApiFactory,
+    mfa: MfaPrompter | None = None,
 ) -> AuthResult:
-    """Trade the stored long-term keys and an MFA code for session credentials in [profile]."""
+    """Trade the stored long-term keys and an MFA code for session credentials in [profile].
+    The code comes from `mfa`, by default `mfa_prompter(ui, profile)`."""
     keys = _prepare(profile)
+    mfa = mfa or mfa_prompter(ui, profile)
     with files.AuthLock(ui.say):
-        return _authenticate(profile, keys, duration_seconds, mfa_serial, ui, make_api)
+        return _authenticate(profile, keys, duration_seconds, mfa_serial, ui, make_api, mfa)
 
 
 @dataclass(frozen=True)
@@ -121,7 +143,13 @@ def _prepare(profile: str) -> _Prepared:
 
 
 def _authenticate(
-    profile: str, keys: _Prepared, duration_seconds: int, mfa_serial: str | None, ui: UI, make_api: ApiFactory
+    profile: str,
+    keys: _Prepared,
+    duration_seconds: int,
+    mfa_serial: str | None,
+    ui: UI,
+    make_api: ApiFactory,
+    mfa: MfaPrompter,
 ) -> AuthResult:
     """auth's calls, prompt and write; the caller holds the AuthLock."""
     api = make_api(keys.access_key_id, keys.secret_access_key, profile)
@@ -130,8 +158,7 @@ def _authenticate(
         raise StscredsError(f"access key {mask(keys.access_key_id)} belongs to the root user; use an IAM user's keys")
     serial = _pick_mfa_device(api.mfa_serials(user.name), mfa_serial, user.name, ui)
     ui.say(f"Current user: {user.name}.")
-    code = _ask_mfa_code(ui, serial)
-    session = api.session_token(duration_seconds, serial, code)
+    session = api.session_token(duration_seconds, serial, mfa(serial))
     values = {
         files.ACCESS_KEY_ID: session.access_key_id,
         files.SECRET_ACCESS_KEY: session.secret_access_key,
@@ -139,7 +166,45 @@ def _authenticate(
         files.EXPIRATION: files.format_expiration(session.expiration),
     }
     files.write_session(keys.path, profile, values)
+    files.save_store_settings(profile, {files.USER_ARN: user.arn})  # for `status`; written only if new
     return AuthResult(keys.path, user.name, session.expiration, values)
+
+
+# serial of the MFA device -> the code it shows, like botocore's mfa_prompter.
+MfaPrompter = Callable[[str], str]
+MFA_COMMAND_VARIABLE = "STSCREDS_MFA_COMMAND"
+
+
+def mfa_prompter(
+    ui: UI,
+    profile: str,
+    code: str | None = None,
+    command: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> MfaPrompter:
+    """Where the MFA code comes from, first found first: `code` (auth --mfa-code), `command`
+    (auth --mfa-command), $STSCREDS_MFA_COMMAND, the profile's mfa_command (init
+    --mfa-command), else the person at `ui`."""
+    if code is not None:
+        checked = _checked_code(code, "--mfa-code", UsageError)
+        return lambda serial: checked
+    environ = os.environ if environ is None else environ
+    command = command or environ.get(MFA_COMMAND_VARIABLE) or files.load_store_settings(profile).get(files.MFA_COMMAND)
+    if command:
+
+        def from_command(serial: str) -> str:
+            ui.say(f"Getting the MFA code for {serial} from: {command}")
+            return _checked_code(run_mfa_command(command), "the MFA command's output", MfaCommandError)
+
+        return from_command
+    return lambda serial: _ask_mfa_code(ui, serial)
+
+
+def _checked_code(code: str, source: str, error: type[StscredsError]) -> str:
+    code = "".join(code.split())
+    if not _MFA_CODE.fullmatch(code):
+        raise error(f"{source} is not an MFA code: it must be 6 digits")
+    return code
 
 
 def _ask_mfa_code(ui: UI, serial: str) -> str:
@@ -186,20 +251,138 @@ def read_value(key: str, profile: str, ui: UI, make_api: ApiFactory, clock: Cloc
     return current_session(profile, ui, make_api, clock)[key]
 
 
-def current_session(profile: str, ui: UI, make_api: ApiFactory, clock: Clock = time.time) -> dict[str, str]:
+def current_session(
+    profile: str,
+    ui: UI,
+    make_api: ApiFactory,
+    clock: Clock = time.time,
+    margin: float = files.EXPIRY_MARGIN_SECONDS,
+) -> dict[str, str]:
     """The managed keys of [profile], authenticating first when its session is missing or
-    expired. Of several stscreds doing this at once, one asks for the MFA code; the others
-    wait for it and then read what it wrote."""
+    ends within `margin` seconds. Of several stscreds doing this at once, one asks for the MFA
+    code; the others wait for it and then read what it wrote."""
     files.check_profile_name(profile)
-    session = files.current_session(profile, clock())
+    session = files.current_session(profile, clock(), margin)
     if session is not None:
         log.debug("[%s] holds a session valid until %s", profile, session.get(files.EXPIRATION))
         return session
     log.debug("[%s] of %s holds no valid session", profile, files.shared_credentials_path())
     keys = _prepare(profile)
+    mfa = mfa_prompter(ui, profile)
     with files.AuthLock(ui.say):
-        session = files.current_session(profile, clock())  # renewed while we waited?
+        session = files.current_session(profile, clock(), margin)  # renewed while we waited?
         if session is None:
             ui.say(f"The session for profile {profile!r} is missing or expired; authenticating.")
-            session = _authenticate(profile, keys, parse_duration(DEFAULT_DURATION), None, ui, make_api).values
+            duration = parse_duration(DEFAULT_DURATION)
+            session = _authenticate(profile, keys, duration, None, ui, make_api, mfa).values
     return session
+
+
+# --- env, exec, credential-process ----------------------------------------------------------
+
+
+def env_script(profile: str, shell: str, ui: UI, make_api: ApiFactory, clock: Clock = time.time) -> str:
+    """What `stscreds env` prints: the session's variables, set the way `shell` sets them."""
+    if shell not in shells.SHELLS:
+        raise UsageError(f"unknown shell {shell!r}; choose one of: {', '.join(shells.SHELLS)}")
+    return shells.script(current_session(profile, ui, make_api, clock), shell)
+
+
+# Variables that would make an SDK look for a profile instead of using the session's keys.
+PROFILE_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")
+
+
+def exec_environment(
+    profile: str, ui: UI, make_api: ApiFactory, environ: dict[str, str], clock: Clock = time.time
+) -> dict[str, str]:
+    """`environ` for the command `stscreds exec` runs: the session's keys in, profiles out."""
+    session = current_session(profile, ui, make_api, clock)
+    kept = {name: value for name, value in environ.items() if name not in PROFILE_VARIABLES}
+    return {**kept, **shells.environment(session)}
+
+
+# botocore re-runs a credential_process on every call once its keys end within 15 minutes
+# (its "advisory" refresh window), and fails once they end within 10. So credential-process
+# renews a session 15 minutes early when it can ask for a code, and otherwise hands out the
+# current one while it is still good by read's 5-minute margin.
+SDK_REFRESH_MARGIN_SECONDS = 15 * 60
+
+
+def credential_process_output(profile: str, ui: UI, make_api: ApiFactory, clock: Clock = time.time) -> str:
+    """The JSON an AWS SDK expects from a `credential_process` (its version 1)."""
+    try:
+        session = current_session(profile, ui, make_api, clock, SDK_REFRESH_MARGIN_SECONDS)
+    except NoInputError:
+        fallback = files.current_session(profile, clock())
+        if fallback is None:
+            raise
+        session = fallback
+    return json.dumps(
+        {
+            "Version": 1,
+            "AccessKeyId": session[files.ACCESS_KEY_ID],
+            "SecretAccessKey": session[files.SECRET_ACCESS_KEY],
+            "SessionToken": session[files.SESSION_TOKEN],
+            "Expiration": session[files.EXPIRATION],
+        }
+    )
+
+
+# --- status and whoami -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Status:
+    profile: str
+    path: str
+    user_arn: str | None
+    access_key_id: str | None  # masked, of the session
+    long_term_access_key_id: str | None  # masked
+    expiration: str | None
+    seconds_left: int | None  # negative once it has ended
+    valid: bool  # as read sees it: outlives now by the margin
+
+    def as_json(self) -> str:
+        return json.dumps(self.__dict__, indent=2)
+
+
+def session_status(profile: str, clock: Clock = time.time) -> Status:
+    """What the files say about [profile]: no network, no prompt."""
+    files.check_profile_name(profile)
+    path = files.shared_credentials_path()
+    section = files.read_shared_credentials(path).get(profile)
+    end = files.session_end(section)
+    now = clock()
+    try:
+        long_term = mask(files.load_long_term_keys(profile)[0])
+    except NotInitialisedError:
+        long_term = None
+    key = section.get(files.ACCESS_KEY_ID) if section else None
+    return Status(
+        profile=profile,
+        path=path,
+        user_arn=files.load_store_settings(profile).get(files.USER_ARN),
+        access_key_id=mask(key) if isinstance(key, str) and end is not None else None,
+        long_term_access_key_id=long_term,
+        expiration=files.format_timestamp(end) if end is not None else None,
+        seconds_left=int(end - now) if end is not None else None,
+        valid=files.valid_session(section, now),
+    )
+
+
+@dataclass(frozen=True)
+class Identity:
+    user_name: str
+    arn: str
+    access_key_id: str  # masked
+    mfa_serials: list[str]
+
+
+def whoami(profile: str, make_api: ApiFactory) -> Identity:
+    """The IAM user the stored long-term keys belong to, and their MFA devices."""
+    files.check_profile_name(profile)
+    access_key_id, secret = files.load_long_term_keys(profile)
+    api = make_api(access_key_id, secret, profile)
+    user = api.current_user()
+    serials = api.mfa_serials(user.name) if user.name else []
+    return Identity(user.name, user.arn, mask(access_key_id), serials)

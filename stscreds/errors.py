@@ -7,6 +7,8 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_CANNOT_RUN = 126  # `exec`: as shells report a command that cannot be executed
+EXIT_NOT_FOUND = 127  # `exec`: as shells report a command that is not found
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
 
 
@@ -49,6 +51,10 @@ class NoInputError(StscredsError):
 
 class BusyError(StscredsError):
     """Another stscreds kept the authentication lock longer than we would wait."""
+
+
+class MfaCommandError(StscredsError):
+    """The command that should print an MFA code did not."""
 
 
 class MfaDeviceError(StscredsError):

@@ -13,7 +13,7 @@ leave the file 0600 whatever the umask.
 `stscreds read` imports this module in every new shell. Importing `re` alone costs about as
 much as starting Python, and configparser and datetime import it, so the top level imports
 only `os` and `time`; the rest is imported inside the functions that need it, none of which
-is on read's fast path (`fast_current_value`).
+is on the fast path of `read` and `env` (`fast_current_session`).
 """
 
 from __future__ import annotations
@@ -146,22 +146,32 @@ def parse_expiration(value: str) -> float | None:
 
 def format_expiration(moment: datetime) -> str:
     """2026-11-23T19:41:57Z: UTC, to the second, as the AWS CLI shows expirations."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment.timestamp()))
+    return format_timestamp(moment.timestamp())
 
 
-def valid_session(section: Profile | None, now: float) -> bool:
-    """True when the section holds a complete session that outlives `now` by the margin."""
+def format_timestamp(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def session_end(section: Profile | None) -> float | None:
+    """When the complete session in `section` ends (seconds since the epoch), else None."""
     if not section or not all(isinstance(section.get(key), str) and section[key] for key in CREDENTIAL_KEYS):
-        return False
+        return None
     expiration = section.get(EXPIRATION, "")
-    seconds = parse_expiration(expiration) if isinstance(expiration, str) else None
-    return seconds is not None and seconds - EXPIRY_MARGIN_SECONDS > now
+    return parse_expiration(expiration) if isinstance(expiration, str) else None
 
 
-def _session_value(section: Profile | None, key: str, now: float) -> str | None:
-    """KEY's value when `section` holds a valid session, else None."""
-    value = section.get(key) if section is not None and valid_session(section, now) else None
-    return value if isinstance(value, str) else None
+def valid_session(section: Profile | None, now: float, margin: float = EXPIRY_MARGIN_SECONDS) -> bool:
+    """True when the section holds a complete session that outlives `now` by `margin`."""
+    end = session_end(section)
+    return end is not None and end - margin > now
+
+
+def _managed_values(section: Profile | None, now: float, margin: float) -> dict[str, str] | None:
+    """The managed keys of `section` while it holds a session that outlives `now` by `margin`."""
+    if section is None or not valid_session(section, now, margin):
+        return None
+    return {key: value for key in MANAGED_KEYS if isinstance(value := section.get(key), str)}
 
 
 def looks_like_access_key_id(text: str) -> bool:
@@ -273,12 +283,12 @@ def _split_lines(text: str) -> list[str]:
 # --- reading the shared credentials file ----------------------------------------------------
 
 
-def fast_current_value(key: str, profile: str, now: float) -> str | None:
-    """What `current_value` returns, for the files it is sure about; None for the rest.
+def fast_current_session(profile: str, now: float) -> dict[str, str] | None:
+    """What `current_session` returns, for the files it is sure about; None for the rest.
 
-    `read`'s fast path: no configparser, no datetime, no re. Anything unusual (a file that
-    does not parse, a [DEFAULT] section, an unreadable file) gives None, and the full CLI
-    answers with botocore's own parser instead.
+    The fast path of `read` and `env`: no configparser, no datetime, no re. Anything unusual
+    (a file that does not parse, a [DEFAULT] section, an unreadable file) gives None, and the
+    full CLI answers with botocore's own parser instead.
     """
     try:
         with open(shared_credentials_path()) as stream:
@@ -291,7 +301,7 @@ def fast_current_value(key: str, profile: str, now: float) -> str | None:
         profiles = {name: {k: _botocore_value(o.value) for k, o in s.options.items()} for name, s in sections.items()}
     except ValueError:
         return None
-    return _session_value(profiles.get(profile), key, now)
+    return _managed_values(profiles.get(profile), now, EXPIRY_MARGIN_SECONDS)
 
 
 def _parse_error(path: str, error: Exception) -> MalformedFileError:
@@ -337,19 +347,10 @@ def read_shared_credentials(path: str) -> dict[str, Profile]:
     return _load(path)[1]
 
 
-def current_session(profile: str, now: float) -> dict[str, str] | None:
-    """The managed keys of [profile] while its session is valid, else None. No network, no
-    prompt. Reports a broken file, which the fast path leaves to this function."""
-    section = read_shared_credentials(shared_credentials_path()).get(profile)
-    if section is None or not valid_session(section, now):
-        return None
-    return {key: value for key in MANAGED_KEYS if isinstance(value := section.get(key), str)}
-
-
-def current_value(key: str, profile: str, now: float) -> str | None:
-    """KEY's value while the session in [profile] is valid, else None."""
-    session = current_session(profile, now)
-    return None if session is None else session.get(key)
+def current_session(profile: str, now: float, margin: float = EXPIRY_MARGIN_SECONDS) -> dict[str, str] | None:
+    """The managed keys of [profile] while its session outlives `now` by `margin`, else None.
+    No network, no prompt. Reports a broken file, which the fast path leaves to this function."""
+    return _managed_values(read_shared_credentials(shared_credentials_path()).get(profile), now, margin)
 
 
 # --- editing one section, keeping every other byte --------------------------------------
@@ -577,14 +578,27 @@ def _open_store(path: str):  # type: ignore[no-untyped-def]
         raise FileAccessError("read", path, error) from None
 
 
+# Settings kept beside the pair in the store, per profile.
+USER_ARN = "user_arn"  # from iam:GetUser at init and auth, for `status`
+MFA_COMMAND = "mfa_command"  # prints an MFA code, e.g. `ykman oath accounts code --single aws`
+STORE_SETTINGS = (USER_ARN, MFA_COMMAND)
+
+
+def _store_section(profile: str, path: str) -> dict[str, str] | None:
+    if not os.path.exists(path):
+        return None
+    section = _open_store(path).get(profile)
+    return dict(section) if isinstance(section, dict) else None
+
+
 def load_long_term_keys(profile: str, path: str | None = None) -> tuple[str, str]:
     """The stored (access key id, secret access key) for `profile`."""
     path = path or store_path()
     hint = "stscreds init" if profile == DEFAULT_PROFILE else f"stscreds init --profile {profile}"
     if not os.path.exists(path):
         raise NotInitialisedError(f"no long-term keys stored yet: run `{hint}` first")
-    section = _open_store(path).get(profile)
-    if not isinstance(section, dict) or not section.get(ACCESS_KEY_ID) or not section.get(SECRET_ACCESS_KEY):
+    section = _store_section(profile, path)
+    if not section or not section.get(ACCESS_KEY_ID) or not section.get(SECRET_ACCESS_KEY):
         raise NotInitialisedError(f"no long-term keys for profile {profile!r} in {path}: run `{hint}` first")
     access_key_id, secret = section[ACCESS_KEY_ID], section[SECRET_ACCESS_KEY]
     if not isinstance(access_key_id, str) or not looks_like_access_key_id(access_key_id):
@@ -594,12 +608,39 @@ def load_long_term_keys(profile: str, path: str | None = None) -> tuple[str, str
     return access_key_id, secret
 
 
-def save_long_term_keys(profile: str, access_key_id: str, secret_access_key: str, path: str | None = None) -> str:
-    """Store the pair in `[profile]`, keeping other profiles. Returns the file's path."""
+def load_store_settings(profile: str, path: str | None = None) -> dict[str, str]:
+    """`profile`'s settings beside the pair (USER_ARN, MFA_COMMAND); {} when there are none."""
+    section = _store_section(profile, path or store_path()) or {}
+    return {key: value for key in STORE_SETTINGS if isinstance(value := section.get(key), str) and value}
+
+
+def save_long_term_keys(
+    profile: str,
+    access_key_id: str,
+    secret_access_key: str,
+    path: str | None = None,
+    settings: dict[str, str] | None = None,
+) -> str:
+    """Store the pair in `[profile]`, keeping other profiles and this profile's settings
+    (updated with `settings`; an empty value removes one). Returns the file's path."""
+    return _edit_store(
+        profile, {ACCESS_KEY_ID: access_key_id, SECRET_ACCESS_KEY: secret_access_key, **(settings or {})}, path
+    )
+
+
+def save_store_settings(profile: str, settings: dict[str, str], path: str | None = None) -> None:
+    """Update `profile`'s settings beside its pair; writes only when one changes."""
+    path = path or store_path()
+    if any(load_store_settings(profile, path).get(key, "") != value for key, value in settings.items()):
+        _edit_store(profile, settings, path)
+
+
+def _edit_store(profile: str, values: dict[str, str], path: str | None) -> str:
     path = path or store_path()
     _make_folder(os.path.dirname(path), STORE_DIR_MODE, enforce=True)
     store = _open_store(path)
-    store[profile] = {ACCESS_KEY_ID: access_key_id, SECRET_ACCESS_KEY: secret_access_key}
+    section = {**(store.get(profile) or {}), **values}
+    store[profile] = {key: value for key, value in section.items() if value}
     buffer = io.BytesIO()
     store.write(buffer)
     write_atomically(path, buffer.getvalue())

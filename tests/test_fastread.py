@@ -1,6 +1,6 @@
 """`stscreds read`'s fast path (issue 3): same answers as the full path, lighter imports.
 
-The fast path (`stscreds/__main__.py` and `files.fast_current_value`) answers only when the
+The fast path (`stscreds/__main__.py` and `files.fast_current_session`) answers only when the
 session is valid and the file is plain; everything else falls through to the full CLI,
 whose behaviour the other test files pin down.
 """
@@ -38,10 +38,10 @@ SESSION = (
 )
 
 
-def both_paths(key: str, profile: str, now: float) -> tuple[str | None, str | MalformedFileError | None]:
-    fast = files.fast_current_value(key, profile, now)
+def both_paths(profile: str, now: float) -> tuple[dict[str, str] | None, dict[str, str] | MalformedFileError | None]:
+    fast = files.fast_current_session(profile, now)
     try:
-        full: str | MalformedFileError | None = files.current_value(key, profile, now)
+        full: dict[str, str] | MalformedFileError | None = files.current_session(profile, now)
     except MalformedFileError as error:
         full = error
     return fast, full
@@ -52,12 +52,11 @@ def assert_same_answers(text: str, home: Path, now: float) -> None:
     write_credentials(home, text)
     profiles = {"default", "work", *(line.strip()[1:-1] for line in text.splitlines() if line.strip()[:1] == "[")}
     for profile in profiles:
-        for key in files.READABLE_KEYS:
-            fast, full = both_paths(key, profile, now)
-            if isinstance(full, MalformedFileError) or "[DEFAULT]" in text:
-                assert fast is None or fast == full, (profile, key)
-            else:
-                assert fast == full, (profile, key)
+        fast, full = both_paths(profile, now)
+        if isinstance(full, MalformedFileError) or "[DEFAULT]" in text:
+            assert fast is None or fast == full, profile
+        else:
+            assert fast == full, profile
 
 
 # --- same values as botocore's parser ------------------------------------------------------
@@ -94,7 +93,12 @@ def test_fast_path_agrees_with_the_full_path_on_a_corpus(text: str, isolated_env
 
 def test_fast_path_answers_for_the_usual_file(isolated_env: Path) -> None:
     write_credentials(isolated_env, SESSION)
-    assert files.fast_current_value("aws_session_token", "default", time.time()) == "FwoGZXIvYXdz/EXAMPLE+token=="
+    assert files.fast_current_session("default", time.time()) == {
+        "aws_access_key_id": "ASIAEXAMPLEEXAMPLE01",
+        "aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY",
+        "aws_session_token": "FwoGZXIvYXdz/EXAMPLE+token==",
+        "x_security_token_expires": FUTURE,
+    }
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -124,8 +128,8 @@ def test_fast_path_agrees_on_sessions_written_into_arbitrary_files(
         return
     assert_same_answers(text, isolated_env, time.time())
     if session[files.EXPIRATION] == FUTURE and "[DEFAULT]" not in text:
-        fast = files.fast_current_value("aws_session_token", profile, time.time())
-        assert fast == session["aws_session_token"]
+        fast = files.fast_current_session(profile, time.time())
+        assert fast is not None and fast["aws_session_token"] == session["aws_session_token"]
 
 
 # --- the command line of the fast path --------------------------------------------------

@@ -409,4 +409,4 @@ def test_read_a_session_without_a_recorded_expiry_counts_as_missing(isolated_env
     write_credentials(
         isolated_env, "[default]\naws_access_key_id = A\naws_secret_access_key = B\naws_session_token = C\n"
     )
-    assert files.current_value("aws_session_token", "default", time.time()) is None
+    assert files.current_session("default", time.time()) is None

@@ -282,7 +282,7 @@ def test_the_waiting_stscreds_uses_the_session_the_other_wrote(
     time.sleep(0.5)
     try:
         fresh = commands._authenticate(  # what the holder does meanwhile
-            "default", commands._prepare("default"), 3600, None, ScriptedUI("123456"), AwsApi
+            "default", commands._prepare("default"), 3600, None, ScriptedUI(), AwsApi, lambda serial: "123456"
         )
     finally:
         lock.__exit__(None, None, None)
