@@ -545,11 +545,17 @@ def test_secrets_go_only_into_the_two_credentials_files(
     (hook / "sitecustomize.py").write_text(AUDIT_HOOK)
     log = tmp_path / "audit.log"
     env = {**env, "PYTHONPATH": str(hook), "STSCREDS_TEST_AUDIT_LOG": str(log), "PYTHONDONTWRITEBYTECODE": "1"}
+    code = tmp_path / "mfa-code"  # an MFA command, as a YubiKey user would configure
+    code.write_text("#!/bin/sh\necho 123456\n")
+    code.chmod(0o755)
     for args, stdin in (
         (("init",), f"{user.access_key_id}\n{user.secret_access_key}\n"),
         (("auth",), "123456\n"),
+        (("auth", "--mfa-command", f"{code} --account aws"), None),
         (("read", "aws_secret_access_key"), None),
-        (("read", "aws_session_token"), None),
+        (("env",), None),
+        (("credential-process",), None),
+        (("exec", "--", "true", "--flag"), None),
     ):
         done = run(isolated_env, *args, stdin=stdin, env=env)
         assert done.returncode == 0, done.stderr
@@ -557,12 +563,15 @@ def test_secrets_go_only_into_the_two_credentials_files(
     allowed = (str(isolated_env / ".aws") + os.sep, str(isolated_env / ".stscreds") + os.sep)
     touched = {path for event in events if event[0] != "run" for path in event[1:]}
     assert touched and all(f"{path}{os.sep}".startswith(allowed) for path in touched), touched
-    assert [event for event in events if event[0] == "run"] == []  # nothing started, so no argv to leak into
     written = {Path(p) for p in touched if Path(p).is_file()}
     assert written == {credentials_path(isolated_env), isolated_env / ".stscreds/credentials", Path(files.lock_path())}
-    assert all(
-        secret.encode() not in (Path(files.lock_path()).read_bytes()) for secret in secrets_of(user, isolated_env)
-    )
+    secrets = secrets_of(user, isolated_env)
+    assert all(secret.encode() not in Path(files.lock_path()).read_bytes() for secret in secrets)
+    # What it started: the MFA command and exec's command, with their own arguments only.
+    started = [event[1] for event in events if event[0] == "run"]
+    assert len(started) == 2
+    assert f"[{str(code)!r}, '--account', 'aws']" in started[0] and "'true', '--flag'" in started[1]
+    assert not [argv for argv in started for secret in secrets if secret in argv]
 
 
 # command, what it shows when Ctrl-C comes, answers to earlier prompts, MFA devices of the user

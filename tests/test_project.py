@@ -20,8 +20,8 @@ README = (ROOT / "README.md").read_text()
 COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
 
 
-def test_there_are_the_three_commands() -> None:
-    assert COMMANDS == ["auth", "init", "read"]
+def test_there_are_the_commands_the_issues_name() -> None:
+    assert COMMANDS == ["auth", "credential-process", "env", "exec", "init", "read", "status", "whoami"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
