@@ -1,4 +1,4 @@
-"""See stscreds work without an AWS account: init -> auth -> read against a local moto server.
+"""See stscreds work without an AWS account: init -> auth -> read -> status against a local moto server.
 
 Everything happens in a throwaway HOME that is deleted at the end; your own ~/.aws is not
 read or touched. Run it from a venv where `pip install '.[demo]'` installed stscreds.
@@ -29,13 +29,13 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def step(title: str, args: list[str], env: dict[str, str], stdin: str | None = None) -> str:
+def step(title: str, args: list[str], env: dict[str, str], stdin: str | None = None, shorten: bool = False) -> str:
     print(f"\n{BOLD}# {title}{PLAIN}\n$ stscreds {' '.join(args)}", flush=True)
     done = subprocess.run([STSCREDS, *args], input=stdin, capture_output=True, text=True, env=env, timeout=60)
     for line in done.stderr.splitlines():
         print(f"  (stderr) {line}")
     for line in done.stdout.splitlines():
-        print(f"  (stdout) {line[:40]}{'…' if len(line) > 40 else ''}")
+        print(f"  (stdout) {line[:40] + '…' if shorten and len(line) > 40 else line}")
     if done.returncode != 0:
         sys.exit(f"demo failed: stscreds {args[0]} exited {done.returncode}")
     return done.stdout
@@ -85,8 +85,13 @@ def main() -> None:
         )
         step("Each morning: trade an MFA code for a 12-hour session", ["auth"], env, "123456\n")
         token = step(
-            "In .bashrc: read one value (no network while the session is valid)", ["read", "aws_session_token"], env
+            "In .bashrc: read one value (no network while the session is valid)",
+            ["read", "aws_session_token"],
+            env,
+            shorten=True,  # a secret: show only its start
         ).strip()
+
+        step("Any time: who, which file, how long left (no network, no prompt)", ["status"], env)
 
         print(f"\n{BOLD}# {aws_dir / 'credentials'} now reads (secrets shortened):{PLAIN}")
         for line in (aws_dir / "credentials").read_text().splitlines():
