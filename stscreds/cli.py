@@ -182,11 +182,11 @@ def exec_(command: list[str] = CommandArgument, profile: str = ProfileOption) ->
     AWS_PROFILE and AWS_DEFAULT_PROFILE are removed from it. The command's exit code is stscreds'
     exit code. Authenticates first when the session is missing or expired.
     """
-    environment = _run(lambda: commands.exec_environment(profile, TerminalUI(), _make_api, dict(os.environ)))
-    path = shutil.which(command[0], path=environment.get("PATH"))
+    path = shutil.which(command[0])  # before any prompt: a typo should not cost an MFA code
     if path is None:
         typer.echo(f"stscreds: {command[0]}: command not found", err=True)
         raise typer.Exit(EXIT_NOT_FOUND)
+    environment = _run(lambda: commands.exec_environment(profile, TerminalUI(), _make_api, dict(os.environ)))
     sys.stdout.flush()
     sys.stderr.flush()
     try:

@@ -9,7 +9,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -200,20 +200,25 @@ def mfa_prompter(
     return lambda serial: _ask_mfa_code(ui, serial)
 
 
-def _checked_code(code: str, source: str, error: type[StscredsError]) -> str:
-    code = "".join(code.split())
-    if not _MFA_CODE.fullmatch(code):
+def _mfa_code(text: str) -> str | None:
+    """The 6 digits in `text` ("123 456", as some apps show them, is fine), else None."""
+    code = "".join(text.split())
+    return code if _MFA_CODE.fullmatch(code) else None
+
+
+def _checked_code(text: str, source: str, error: type[StscredsError]) -> str:
+    code = _mfa_code(text)
+    if code is None:
         raise error(f"{source} is not an MFA code: it must be 6 digits")
     return code
 
 
 def _ask_mfa_code(ui: UI, serial: str) -> str:
-    """Six digits ("123 456", as some apps show them, is fine). A person at a terminal gets
-    another go; a script gets an error. Either way AWS never sees a malformed code, which
-    would cost an attempt."""
+    """Six digits from the person. At a terminal they get another go; a script gets an error.
+    Either way AWS never sees a malformed code, which would cost an attempt."""
     while True:
-        code = "".join(ui.ask(f"MFA code for {serial}: ").split())
-        if _MFA_CODE.fullmatch(code):
+        code = _mfa_code(ui.ask(f"MFA code for {serial}: "))
+        if code is not None:
             return code
         if not ui.interactive:
             raise UsageError("the MFA code must be the 6 digits your device shows")
@@ -343,7 +348,7 @@ class Status:
     valid: bool  # as read sees it: outlives now by the margin
 
     def as_json(self) -> str:
-        return json.dumps(self.__dict__, indent=2)
+        return json.dumps(asdict(self), indent=2)
 
 
 def session_status(profile: str, clock: Clock = time.time) -> Status:

@@ -27,6 +27,15 @@ settings.register_profile("soak", max_examples=3000)
 # moto's own fixed answer to GetSessionToken.
 MOTO_SESSION_TOKEN_PREFIX = "AQoEXAMPLEH4aoAH0gNCAPyJxz4BlCFFxWNE1OPTgk5TthT"
 
+# A session in [default] that ended long ago: the next read, env... must renew it.
+EXPIRED_SESSION = (
+    "[default]\n"
+    "aws_access_key_id = ASIAOLDOLDOLDOLDOLD1\n"
+    "aws_secret_access_key = old-secret\n"
+    "aws_session_token = old-token\n"
+    "x_security_token_expires = 2020-01-01T00:00:00Z\n"
+)
+
 BIN = Path(sys.executable).parent
 STSCREDS = str(BIN / "stscreds")
 

@@ -16,6 +16,7 @@ from awsproxy import RecordingProxy
 from botocore.configloader import raw_config_parse
 from conftest import (
     BIN,
+    EXPIRED_SESSION,
     STSCREDS,
     IamUser,
     assert_one_line_failure,
@@ -33,13 +34,6 @@ from stscreds import __version__, files, shells
 from stscreds.errors import mask
 
 AWS = str(BIN / "aws")
-EXPIRED_SESSION = (
-    "[default]\n"
-    "aws_access_key_id = ASIAOLDOLDOLDOLDOLD1\n"
-    "aws_secret_access_key = old-secret\n"
-    "aws_session_token = old-token\n"
-    "x_security_token_expires = 2020-01-01T00:00:00Z\n"
-)
 
 
 @pytest.fixture

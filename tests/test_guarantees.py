@@ -23,6 +23,7 @@ import pytest
 from awsproxy import HANG, INVALID_KEY, SERVER_ERROR, THROTTLED, RecordingProxy
 from botocore.configloader import raw_config_parse
 from conftest import (
+    EXPIRED_SESSION,
     STSCREDS,
     IamUser,
     ScriptedUI,
@@ -37,14 +38,6 @@ from conftest import (
 from stscreds import commands, files
 from stscreds.aws import AwsApi, Timeouts
 from stscreds.errors import mask
-
-EXPIRED_SESSION = (
-    "[default]\n"
-    "aws_access_key_id = ASIAOLDOLDOLDOLDOLD1\n"
-    "aws_secret_access_key = old-secret\n"
-    "aws_session_token = old-token\n"
-    "x_security_token_expires = 2020-01-01T00:00:00Z\n"
-)
 
 
 def auth(profile: str = "default") -> commands.AuthResult:
