@@ -188,8 +188,7 @@ def mfa_prompter(
     if code is not None:
         checked = _checked_code(code, "--mfa-code", UsageError)
         return lambda serial: checked
-    environ = os.environ if environ is None else environ
-    command = command or environ.get(MFA_COMMAND_VARIABLE) or files.load_store_settings(profile).get(files.MFA_COMMAND)
+    command = command or configured_mfa_command(profile, environ)
     if command:
 
         def from_command(serial: str) -> str:
@@ -198,6 +197,12 @@ def mfa_prompter(
 
         return from_command
     return lambda serial: _ask_mfa_code(ui, serial)
+
+
+def configured_mfa_command(profile: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """$STSCREDS_MFA_COMMAND, else the profile's mfa_command from init, else None."""
+    environ = os.environ if environ is None else environ
+    return environ.get(MFA_COMMAND_VARIABLE) or files.load_store_settings(profile).get(files.MFA_COMMAND)
 
 
 def _mfa_code(text: str) -> str | None:
@@ -314,14 +319,18 @@ SDK_REFRESH_MARGIN_SECONDS = 15 * 60
 
 
 def credential_process_output(profile: str, ui: UI, make_api: ApiFactory, clock: Clock = time.time) -> str:
-    """The JSON an AWS SDK expects from a `credential_process` (its version 1)."""
-    try:
+    """The JSON an AWS SDK expects from a `credential_process` (its version 1). `ui` is the
+    terminal itself or nothing: stdin belongs to the program that runs us."""
+    files.check_profile_name(profile)
+    session = files.current_session(profile, clock(), SDK_REFRESH_MARGIN_SECONDS)
+    if session is None and not ui.interactive and not configured_mfa_command(profile):
+        # No way to get a code: decide before any call to AWS, since an SDK runs us again
+        # before each of its calls while the session is in its refresh window.
+        session = files.current_session(profile, clock())
+        if session is None:
+            raise NoInputError("the session has expired and there is no terminal to ask on and no MFA command")
+    if session is None:
         session = current_session(profile, ui, make_api, clock, SDK_REFRESH_MARGIN_SECONDS)
-    except NoInputError:
-        fallback = files.current_session(profile, clock())
-        if fallback is None:
-            raise
-        session = fallback
     return json.dumps(
         {
             "Version": 1,

@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pexpect
@@ -275,26 +276,28 @@ def test_credential_process_asks_on_the_terminal_while_the_sdk_reads_its_output(
 
 
 def test_credential_process_without_a_terminal_fails_cleanly(
-    initialised: IamUser, isolated_env: Path, env: dict[str, str]
+    initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy
 ) -> None:
     write_credentials(isolated_env, EXPIRED_SESSION)
+    proxy.calls.clear()
     done = no_terminal(isolated_env, "credential-process", env=env)
     assert_one_line_failure(done)
     assert "there is no terminal to ask on" in done.stderr
+    assert proxy.calls == []  # it knew it could not ask before calling AWS
     assert raw_config_parse(str(credentials_path(isolated_env)))["default"]["aws_session_token"] == "old-token"
 
 
 def test_credential_process_renews_early_but_hands_out_a_good_session_when_it_cannot(
-    initialised: IamUser, isolated_env: Path, env: dict[str, str]
+    initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy
 ) -> None:
-    import time
-
     # 12 minutes left: inside botocore's 15-minute refresh window, outside read's 5 minutes.
     soon = files.format_timestamp(time.time() + 12 * 60)
     write_credentials(isolated_env, EXPIRED_SESSION.replace("2020-01-01T00:00:00Z", soon))
+    proxy.calls.clear()
     done = no_terminal(isolated_env, "credential-process", env=env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["SessionToken"] == "old-token"
+    assert proxy.calls == []  # an SDK runs it before each call in that window: no AWS calls
 
     shell = spawn(f"{STSCREDS} credential-process > out", env, isolated_env)  # with a terminal, it renews
     shell.expect_exact("MFA code for ")
