@@ -1,21 +1,27 @@
 """Entry point for the `stscreds` script and `python -m stscreds`.
 
-`stscreds read KEY` and `eval "$(stscreds env)"` run in every new shell, so their common case
-(a valid session) is answered here with the standard library alone; anything else (help,
-errors, an expired session) goes to the full typer CLI, which behaves the same whether or not
-this ran.
+`read`, `env`, `credential-process` and `status` run in every new shell, or before every SDK
+call in a refresh window, so while the credentials are valid they are answered here with the
+standard library alone, through the same broker lookup, stores and output formats as the full
+CLI. Anything else (help, a bad argument, a broken file, credentials to renew) goes to the full
+typer CLI, which behaves the same whether or not this ran.
 """
 
 from __future__ import annotations
 
 import sys
-import time
 
-_PROFILE = {"--profile": "profile", "-p": "profile"}
-_SHELL = {"--shell": "shell", "-s": "shell"}
+# Each command's options: name -> (what it sets, whether it takes a value).
+_PROFILE = {"--profile": ("profile", True), "-p": ("profile", True)}
+_OPTIONS = {
+    "read": _PROFILE,
+    "env": {**_PROFILE, "--shell": ("shell", True), "-s": ("shell", True)},
+    "credential-process": _PROFILE,
+    "status": {**_PROFILE, "--json": ("json", False)},
+}
 
 
-def _parse(args: list[str], names: dict[str, str]) -> tuple[list[str], dict[str, str]] | None:
+def _parse(args: list[str], names: dict[str, tuple[str, bool]]) -> tuple[list[str], dict[str, str]] | None:
     """Positional arguments and the options in `names`; None for anything else (--help, an
     unknown option, a missing value): the full CLI explains those."""
     positional: list[str] = []
@@ -24,10 +30,12 @@ def _parse(args: list[str], names: dict[str, str]) -> tuple[list[str], dict[str,
     while rest:
         arg = rest.pop(0)
         name, equals, value = arg.partition("=")
-        if arg in names and rest:
-            options[names[arg]] = rest.pop(0)
-        elif equals and name.startswith("--") and name in names:
-            options[names[name]] = value
+        if arg in names and not names[arg][1]:
+            options[names[arg][0]] = ""
+        elif arg in names and rest:
+            options[names[arg][0]] = rest.pop(0)
+        elif equals and name.startswith("--") and name in names and names[name][1]:
+            options[names[name][0]] = value
         elif not arg.startswith("-"):
             positional.append(arg)
         else:
@@ -35,55 +43,75 @@ def _parse(args: list[str], names: dict[str, str]) -> tuple[list[str], dict[str,
     return positional, options
 
 
-def _session(options: dict[str, str]) -> dict[str, str] | None:
-    from stscreds import files
-
-    profile = options.get("profile", files.DEFAULT_PROFILE)
+def fast_answer(args: list[str]) -> str | None:
+    """What the command in `args` would print, when it can be answered without renewing
+    anything and with the standard library only; else None."""
+    if not args or args[0] not in _OPTIONS:
+        return None
+    parsed = _parse(args[1:], _OPTIONS[args[0]])
+    if parsed is None:
+        return None
+    positional, options = parsed
+    profile = options.get("profile", "default")
     if profile.startswith("-"):
         return None
     try:
-        files.check_profile_name(profile)
-        return files.fast_current_session(profile, time.time())
+        return _answer(args[0], positional, options, profile)
     except Exception:  # a broken file, a bad name...: the full CLI reports it properly
         return None
 
 
-def _fast_read(args: list[str]) -> str | None:
-    """The value `stscreds read` would print, when the session is valid; else None."""
-    from stscreds import files
+def _answer(command: str, positional: list[str], options: dict[str, str], profile: str) -> str | None:
+    from stscreds import broker, credentials
 
-    parsed = _parse(args, _PROFILE)
-    if parsed is None or len(parsed[0]) != 1 or parsed[0][0] not in files.READABLE_KEYS:
+    if command == "read":
+        if len(positional) != 1 or positional[0] not in credentials.INI_KEYS:
+            return None
+        found = broker.cached(profile, credentials.RENEW_MARGIN_SECONDS)
+        return None if found is None else found.as_ini()[positional[0]] + "\n"
+    from stscreds import outputs
+
+    if command == "status":
+        from stscreds.status import status_report
+
+        report = status_report(profile)
+        if positional or not report["valid"]:
+            return None  # exit 1 and its message are the full CLI's
+        return outputs.status_json(report) if "json" in options else outputs.status_text(report)
+    if positional:
         return None
-    session = _session(parsed[1])
-    return None if session is None else session.get(parsed[0][0])
-
-
-def _fast_env(args: list[str]) -> str | None:
-    """What `stscreds env` would print, when the session is valid; else None."""
-    from stscreds import shells
-
-    parsed = _parse(args, {**_PROFILE, **_SHELL})
-    if parsed is None or parsed[0] or parsed[1].get("shell", "sh") not in shells.SHELLS:
-        return None
-    session = _session(parsed[1])
-    return None if session is None else shells.script(session, parsed[1].get("shell", "sh"))
+    if command == "env":
+        shell = options.get("shell", "sh")
+        if shell not in outputs.SHELLS:
+            return None
+        found = broker.cached(profile, credentials.RENEW_MARGIN_SECONDS)
+        return None if found is None else outputs.shell_script(found, shell)
+    found = broker.cached(profile, credentials.SDK_REFRESH_MARGIN_SECONDS)  # credential-process
+    return None if found is None else outputs.credential_process_json(found) + "\n"
 
 
 def main() -> None:
-    args = sys.argv[1:]
-    answer = None
-    if args[:1] == ["read"]:
-        value = _fast_read(args[1:])
-        answer = None if value is None else value + "\n"
-    elif args[:1] == ["env"]:
-        answer = _fast_env(args[1:])
-    if answer is not None:
-        sys.stdout.write(answer)
-        return
-    from stscreds.cli import main as cli_main
+    try:
+        answer = fast_answer(sys.argv[1:])
+        if answer is not None:
+            from stscreds.outputs import write_stdout
 
+            failure = write_stdout(answer)
+            if failure is not None:
+                _fail(failure, 1)
+            return
+        from stscreds.cli import main as cli_main  # typer and click: most of the start-up
+    except KeyboardInterrupt:  # Ctrl-C before the CLI could catch it
+        _fail("interrupted", 130)
     cli_main()
+
+
+def _fail(message: str, code: int) -> None:
+    try:
+        sys.stderr.write(f"stscreds: {message}\n")
+    except (AttributeError, OSError, ValueError):
+        pass  # stderr closed too: the exit code says it
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,12 @@
 
 Clients are made the way botocore makes them for any SDK user: region, endpoint
 (`AWS_ENDPOINT_URL`...), retry mode and attempts come from the environment and
-`AWS_CONFIG_FILE`. Only the credentials are ours (the stored long-term pair), and the
+`AWS_CONFIG_FILE`. Only the credentials are ours (the long-term pair, or a session), and the
 timeouts are short, so a dead network fails in seconds rather than minutes.
+
+An answer that does not parse as AWS's (a captive portal, a truncated body, a proxy's error
+page) is reported in one line without its body: a half-read GetSessionToken answer holds the
+new session's secret.
 """
 
 from __future__ import annotations
@@ -12,20 +16,23 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 import boto3
 import botocore.exceptions
 import botocore.session
 from botocore.config import Config
+from botocore.configprovider import ConstantProvider
 
 from stscreds import __version__
+from stscreds.credentials import Credentials
 from stscreds.errors import (
     AwsError,
     AwsUnreachableError,
     KeysRejectedError,
     MfaCodeRejectedError,
+    NotAwsAnswerError,
+    UsageError,
     mask,
 )
 
@@ -65,29 +72,29 @@ class User:
     arn: str
 
 
-@dataclass(frozen=True)
-class SessionCredentials:
-    access_key_id: str
-    secret_access_key: str
-    session_token: str
-    expiration: datetime
-
-
 class AwsApi:
-    """iam:GetUser, iam:ListMFADevices and sts:GetSessionToken, signed with one key pair."""
+    """The AWS calls of stscreds, signed with one set of credentials: a long-term pair
+    (`session_token` None) or temporary credentials."""
 
     def __init__(
-        self, access_key_id: str, secret_access_key: str, profile: str, timeouts: Timeouts = Timeouts()
+        self,
+        access_key_id: str,
+        secret_access_key: str,
+        session_token: str | None = None,
+        profile: str = "default",
+        timeouts: Timeouts = Timeouts(),
     ) -> None:
         self._access_key_id = access_key_id
         with self._translate_errors("reading the AWS configuration"):
             session = botocore.session.Session()
-            # The profile's [profile P] settings in ~/.aws/config (region, endpoint,
-            # retries) apply when it exists; otherwise the usual defaults do.
-            if profile in session.available_profiles:
-                session.set_config_variable("profile", profile)
+            # The profile's [profile P] settings in ~/.aws/config (region, endpoint, retries)
+            # apply when it exists, else [default]'s. Set whatever AWS_PROFILE says: it may
+            # name a profile that does not exist (yet), and we sign with explicit keys anyway.
+            # (set_config_variable(None) would fall back to AWS_PROFILE.)
+            chosen = profile if profile in session.available_profiles else None
+            session.get_component("config_store").set_config_provider("profile", ConstantProvider(chosen))
             retries: dict[str, Any] = {}
-            if session.get_config_variable("max_attempts") is None:
+            if _config_number(session, "max_attempts", "AWS_MAX_ATTEMPTS") is None:
                 retries["total_max_attempts"] = timeouts.attempts
             self._config = Config(
                 connect_timeout=timeouts.connect,
@@ -99,6 +106,7 @@ class AwsApi:
                 botocore_session=session,
                 aws_access_key_id=access_key_id,
                 aws_secret_access_key=secret_access_key,
+                aws_session_token=session_token,
                 region_name=session.get_config_variable("region") or FALLBACK_REGION,
             )
             log.debug(
@@ -109,36 +117,56 @@ class AwsApi:
                 f"timeouts {timeouts.connect:g} s connect / {timeouts.read:g} s read",
             )
 
+    @property
+    def region(self) -> str:
+        return str(self._session.region_name)
+
     def _client(self, service: str) -> Any:
         with self._translate_errors(service):
-            return self._session.client(service, config=self._config)
+            try:
+                return self._session.client(service, config=self._config)
+            except ValueError as error:  # botocore's "Invalid endpoint: notaurl"
+                raise UsageError(
+                    f"{error}: check AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_{service.upper().replace('-', '_')} "
+                    "and endpoint_url in the AWS config file"
+                ) from None
 
     def current_user(self) -> User:
         iam = self._client("iam")
-        with self._translate_errors("iam:GetUser"):
+        with self._translate_errors("iam:GetUser", iam):
             user = iam.get_user()["User"]
-        return User(name=user.get("UserName", ""), arn=user["Arn"])
+            return User(name=user.get("UserName", ""), arn=user["Arn"])
 
     def mfa_serials(self, user_name: str) -> list[str]:
         iam = self._client("iam")
-        with self._translate_errors("iam:ListMFADevices"):
+        with self._translate_errors("iam:ListMFADevices", iam):
             pages = iam.get_paginator("list_mfa_devices").paginate(UserName=user_name)
             return [device["SerialNumber"] for page in pages for device in page["MFADevices"]]
 
-    def session_token(self, duration_seconds: int, serial: str, code: str) -> SessionCredentials:
+    def session_token(self, duration_seconds: int, serial: str, code: str) -> Credentials:
         sts = self._client("sts")
-        with self._translate_errors("sts:GetSessionToken"):
+        with self._translate_errors("sts:GetSessionToken", sts):
             answer = sts.get_session_token(DurationSeconds=duration_seconds, SerialNumber=serial, TokenCode=code)
-        credentials = answer["Credentials"]
-        return SessionCredentials(
-            access_key_id=credentials["AccessKeyId"],
-            secret_access_key=credentials["SecretAccessKey"],
-            session_token=credentials["SessionToken"],
-            expiration=credentials["Expiration"],
-        )
+            return _credentials(answer["Credentials"])
+
+    def assume_role(
+        self, role_arn: str, session_name: str, duration_seconds: int, external_id: str | None = None
+    ) -> Credentials:
+        sts = self._client("sts")
+        extra = {"ExternalId": external_id} if external_id else {}
+        with self._translate_errors("sts:AssumeRole", sts):
+            answer = sts.assume_role(
+                RoleArn=role_arn, RoleSessionName=session_name, DurationSeconds=duration_seconds, **extra
+            )
+            return _credentials(answer["Credentials"])
+
+    def caller_arn(self) -> str:
+        sts = self._client("sts")
+        with self._translate_errors("sts:GetCallerIdentity", sts):
+            return str(sts.get_caller_identity()["Arn"])
 
     @contextmanager
-    def _translate_errors(self, action: str) -> Iterator[None]:
+    def _translate_errors(self, action: str, client: Any = None) -> Iterator[None]:
         """Turn botocore's exceptions into one-line StscredsErrors without secrets."""
         try:
             yield
@@ -148,8 +176,14 @@ class AwsApi:
             raise AwsUnreachableError(f"could not reach AWS for {action}: {error}") from None
         except botocore.exceptions.ProfileNotFound as error:
             raise AwsError(f"{error} (check AWS_PROFILE and AWS_CONFIG_FILE)") from None
+        except botocore.exceptions.ResponseParserError:
+            raise _not_aws(action, client) from None  # its text holds the body: never shown
         except botocore.exceptions.BotoCoreError as error:
             raise AwsError(f"{action} failed: {error}") from None
+        except (KeyError, TypeError, AttributeError) as error:
+            # botocore's parser, or we, found no expected field: a 200 that is not AWS's.
+            log.debug("%s: unexpected answer (%s)", action, type(error).__name__)
+            raise _not_aws(action, client) from None
 
     def _client_error(self, action: str, error: botocore.exceptions.ClientError) -> AwsError:
         details = error.response.get("Error", {})
@@ -170,4 +204,34 @@ class AwsApi:
             )
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         suffix = f": {message}" if message else ""
-        return AwsError(f"{action} failed with {code} (HTTP {status}){suffix}")
+        failure = AwsError(f"{action} failed with {code} (HTTP {status}){suffix}")
+        failure.code = code
+        return failure
+
+
+def _credentials(answer: dict[str, Any]) -> Credentials:
+    values = [answer[name] for name in ("AccessKeyId", "SecretAccessKey", "SessionToken")]
+    expiration = answer["Expiration"]
+    if not all(isinstance(value, str) and value for value in values) or not hasattr(expiration, "tzinfo"):
+        raise KeyError("Credentials")
+    return Credentials(values[0], values[1], values[2], expiration)
+
+
+def _not_aws(action: str, client: Any) -> NotAwsAnswerError:
+    where = getattr(getattr(client, "meta", None), "endpoint_url", None) or "the endpoint"
+    return NotAwsAnswerError(
+        f"{where} did not answer {action} like AWS (a proxy, a captive portal or a cut-off answer?); "
+        "nothing was written"
+    )
+
+
+def _config_number(session: botocore.session.Session, name: str, variable: str) -> int | None:
+    try:
+        value = session.get_config_variable(name)
+    except ValueError:
+        raise UsageError(f"{variable} (or {name} in the AWS config file) must be a whole number") from None
+    return None if value is None else int(value)
+
+
+# (access key id, secret, session token or None, profile) -> AwsApi. The CLI passes AwsApi itself.
+ApiFactory = Callable[[str, str, "str | None", str], AwsApi]

@@ -6,23 +6,28 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import sys
 from collections.abc import Callable
-from typing import Optional, TypeVar
+from typing import Any, NoReturn, Optional, TypeVar
 
 import typer
 
-from stscreds import __version__, commands, files, shells
+from stscreds import __version__, commands, outputs
+from stscreds.broker import Broker
+from stscreds.credentials import INI_KEYS
 from stscreds.errors import (
     EXIT_CANNOT_RUN,
     EXIT_FAILURE,
     EXIT_INTERRUPTED,
     EXIT_NOT_FOUND,
+    EXIT_USAGE,
     StscredsError,
+    UsageError,
     mask,
     redact,
 )
-from stscreds.prompts import TerminalUI, controlling_terminal_ui
+from stscreds.prompts import UI, TerminalUI, controlling_terminal_ui
 
 app = typer.Typer(
     name="stscreds",
@@ -38,7 +43,7 @@ app = typer.Typer(
 
 T = TypeVar("T")
 
-ProfileOption = typer.Option(files.DEFAULT_PROFILE, "--profile", "-p", help="Section to use in both credentials files.")
+ProfileOption = typer.Option("default", "--profile", "-p", help="The profile to use.")
 
 
 def _show_version(value: bool) -> None:
@@ -77,10 +82,23 @@ def _log_to_stderr() -> None:
         logger.addHandler(handler)
 
 
-def _make_api(access_key_id: str, secret_access_key: str, profile: str):  # type: ignore[no-untyped-def]
+def _make_api(*args: Any) -> Any:
     from stscreds.aws import AwsApi  # boto3 is slow to import; only calls to AWS need it
 
-    return AwsApi(access_key_id, secret_access_key, profile)
+    return AwsApi(*args)
+
+
+_reported = False  # whether a command has said why it failed
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    global _reported
+    _reported = True
+    try:
+        typer.echo(f"stscreds: {message}", err=True)
+    except (OSError, ValueError, AttributeError):
+        pass  # stderr is gone too: the exit code says it
+    raise typer.Exit(code)
 
 
 def _run(action: Callable[[], T]) -> T:
@@ -95,12 +113,24 @@ def _run(action: Callable[[], T]) -> T:
         message, code = str(error), error.exit_code
     except KeyboardInterrupt:
         message, code = "interrupted; nothing was written", EXIT_INTERRUPTED
-        if sys.stderr.isatty():  # the terminal echoed ^C where the cursor was: start a new line
+        if sys.stderr is not None and sys.stderr.isatty():  # ^C was echoed where the cursor was
             typer.echo("", err=True)
+    except Terminated as signalled:
+        message, code = f"stopped by {signalled.name}; nothing was written", 128 + signalled.number
     except Exception as error:  # a bug: still no traceback
-        message, code = f"unexpected error ({type(error).__name__}: {error})", EXIT_FAILURE
-    typer.echo(f"stscreds: {message}", err=True)
-    raise typer.Exit(code)
+        message, code = f"unexpected error ({type(error).__name__}: {redact(str(error))})", EXIT_FAILURE
+    _fail(message, code)
+
+
+def _print(text: str) -> None:
+    """Print a command's answer on stdout, or fail in one line if it cannot be."""
+    failure = outputs.write_stdout(text)
+    if failure is not None:
+        _fail(failure, EXIT_FAILURE)
+
+
+def _broker(ui: UI | None = None, code: str | None = None, command: str | None = None) -> Broker:
+    return commands.cli_broker(ui or TerminalUI(), _make_api, code, command)
 
 
 MfaCommandOption = typer.Option(
@@ -136,37 +166,42 @@ def auth(
     output_env: bool = typer.Option(False, "--output-env", help="Also print `export` lines for sh, as `env` does."),
 ) -> None:
     """Ask for an MFA code and write session credentials to ~/.aws/credentials."""
-    ui = TerminalUI()
     seconds = _run(lambda: commands.parse_duration(duration))
-    mfa = _run(lambda: commands.mfa_prompter(ui, profile, mfa_code, mfa_command))
-    result = _run(lambda: commands.authenticate(profile, seconds, mfa_serial, ui, _make_api, mfa))
-    typer.echo(f"Session valid until {files.format_expiration(result.expiration)}.", err=True)
+    broker = _run(lambda: _broker(code=mfa_code, command=mfa_command))
+    result = _run(lambda: commands.authenticate(profile, seconds, mfa_serial, broker))
+    typer.echo(f"Session valid until {result.credentials.expiration_text}.", err=True)
     typer.echo(f"Wrote credentials to {result.path}", err=True)
     if output_env:
-        sys.stdout.write(shells.script(result.values, "sh"))
+        _print(outputs.shell_script(result.credentials, "sh"))
 
 
 @app.command()
 def read(
-    key: str = typer.Argument(..., help=f"One of: {', '.join(files.READABLE_KEYS)}."),
+    key: str = typer.Argument(..., help=f"One of: {', '.join(INI_KEYS)}."),
     profile: str = ProfileOption,
 ) -> None:
-    """Print one value of the current session; authenticate first if it has expired."""
-    value = _run(lambda: commands.read_value(key, profile, TerminalUI(), _make_api))
-    sys.stdout.write(value + "\n")
+    """Print one value of the current credentials; renew them first if they have expired."""
+    _print(_run(lambda: commands.read_value(key, profile, _broker())) + "\n")
 
 
 @app.command()
 def env(
     profile: str = ProfileOption,
-    shell: str = typer.Option("sh", "--shell", "-s", help=f"One of: {', '.join(shells.SHELLS)} (sh: bash, zsh)."),
+    shell: str = typer.Option("sh", "--shell", "-s", help=f"One of: {', '.join(outputs.SHELLS)} (sh: bash, zsh)."),
 ) -> None:
-    """Print lines that set the session's AWS_* variables: eval "$(stscreds env)".
+    """Print lines that set the credentials' AWS_* variables: eval "$(stscreds env)".
 
-    Sets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and AWS_CREDENTIAL_EXPIRATION,
-    quoted for the shell. Authenticates first when the session is missing or expired.
+    Sets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (and AWS_SECURITY_TOKEN, which
+    botocore reads first) and AWS_CREDENTIAL_EXPIRATION, quoted for the shell. Renews them first
+    when they are missing or expired.
     """
-    sys.stdout.write(_run(lambda: commands.env_script(profile, shell, TerminalUI(), _make_api)))
+
+    def script() -> str:
+        if shell not in outputs.SHELLS:
+            raise UsageError(f"unknown shell {shell!r}; choose one of: {', '.join(outputs.SHELLS)}")
+        return outputs.shell_script(_broker().get(profile), shell)
+
+    _print(_run(script))
 
 
 CommandArgument = typer.Argument(..., metavar="-- COMMAND [ARGS]...", help="What to run.")
@@ -177,23 +212,22 @@ CommandArgument = typer.Argument(..., metavar="-- COMMAND [ARGS]...", help="What
     context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True},
 )
 def exec_(command: list[str] = CommandArgument, profile: str = ProfileOption) -> None:
-    """Run a command with the session's keys in its environment.
+    """Run a command with the credentials in its environment.
 
     AWS_PROFILE and AWS_DEFAULT_PROFILE are removed from it. The command's exit code is stscreds'
-    exit code. Authenticates first when the session is missing or expired.
+    exit code. Renews the credentials first when they are missing or expired.
     """
     path = shutil.which(command[0])  # before any prompt: a typo should not cost an MFA code
     if path is None:
-        typer.echo(f"stscreds: {command[0]}: command not found", err=True)
-        raise typer.Exit(EXIT_NOT_FOUND)
-    environment = _run(lambda: commands.exec_environment(profile, TerminalUI(), _make_api, dict(os.environ)))
-    sys.stdout.flush()
-    sys.stderr.flush()
+        _fail(f"{command[0]}: command not found", EXIT_NOT_FOUND)
+    environment = _run(lambda: commands.exec_environment(profile, _broker(), os.environ))
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
     try:
         os.execve(path, command, environment)  # the command takes over this process: signals, exit code
     except OSError as error:
-        typer.echo(f"stscreds: could not run {command[0]}: {error.strerror or error}", err=True)
-        raise typer.Exit(EXIT_CANNOT_RUN) from None
+        _fail(f"could not run {command[0]}: {error.strerror or error}", EXIT_CANNOT_RUN)
 
 
 @app.command("credential-process")
@@ -203,8 +237,9 @@ def credential_process(profile: str = ProfileOption) -> None:
     With `credential_process = stscreds credential-process` in ~/.aws/config, every AWS SDK renews
     through stscreds. When it must renew, it asks for the MFA code on the terminal (/dev/tty).
     """
-    sys.stdout.write(_run(lambda: commands.credential_process_output(profile, controlling_terminal_ui(), _make_api)))
-    sys.stdout.write("\n")
+    broker = _broker(controlling_terminal_ui())
+    credentials = _run(lambda: commands.credential_process_credentials(profile, broker))
+    _print(outputs.credential_process_json(credentials) + "\n")
 
 
 @app.command()
@@ -212,42 +247,16 @@ def status(
     profile: str = ProfileOption,
     as_json: bool = typer.Option(False, "--json", help="Print the status as JSON."),
 ) -> None:
-    """Show who the session is for, where it is and when it ends.
+    """Show who the credentials are for, where they are kept and when they end.
 
-    Exit 0 while the session is valid, 1 when it has expired or is missing. No network, no prompt.
+    Exit 0 while they are valid, 1 when they have expired or are missing. No network, no prompt.
     """
-    result = _run(lambda: commands.session_status(profile))
-    if as_json:
-        typer.echo(result.as_json())
-    else:
-        for label, value in _status_lines(result):
-            typer.echo(f"{label + ':':<12} {value}")
-    if not result.valid:
+    from stscreds.status import status_report
+
+    report = _run(lambda: status_report(profile))
+    _print(outputs.status_json(report) if as_json else outputs.status_text(report))
+    if not report["valid"]:
         raise typer.Exit(EXIT_FAILURE)
-
-
-def _status_lines(result: commands.Status) -> list[tuple[str, str]]:
-    if result.expiration is None or result.seconds_left is None:
-        state = "no session: run `stscreds auth`"
-    elif result.valid:
-        state = f"valid until {result.expiration} (in {_duration(result.seconds_left)})"
-    elif result.seconds_left > 0:
-        state = f"ends at {result.expiration} (in {_duration(result.seconds_left)}); the next read renews it"
-    else:
-        state = f"expired at {result.expiration} ({_duration(-result.seconds_left)} ago)"
-    lines = [("Profile", result.profile), ("Session", state), ("File", result.path)]
-    if result.user_arn:
-        lines.append(("User", result.user_arn))
-    if result.access_key_id:
-        lines.append(("Access key", f"{result.access_key_id} (session)"))
-    if result.long_term_access_key_id:
-        lines.append(("Long-term", f"{result.long_term_access_key_id} in {files.store_path()}"))
-    return lines
-
-
-def _duration(seconds: int) -> str:
-    hours, minutes = divmod(max(seconds, 0) // 60, 60)
-    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {seconds % 60:02d}s"
 
 
 @app.command()
@@ -257,16 +266,64 @@ def whoami(profile: str = ProfileOption) -> None:
     Calls iam:GetUser and iam:ListMFADevices with them.
     """
     identity = _run(lambda: commands.whoami(profile, _make_api))
-    typer.echo(f"User:       {identity.user_name or '(root)'}")
-    typer.echo(f"ARN:        {identity.arn}")
-    typer.echo(f"Access key: {identity.access_key_id} (long-term)")
-    for serial in identity.mfa_serials or ["(none: assign one in the IAM console)"]:
-        typer.echo(f"MFA device: {serial}")
+    lines = [
+        f"User:       {identity.user_name or '(root)'}",
+        f"ARN:        {identity.arn}",
+        f"Access key: {identity.access_key_id} (long-term)",
+    ]
+    lines += [f"MFA device: {serial}" for serial in identity.mfa_serials or ["(none: assign one in the IAM console)"]]
+    _print("".join(line + "\n" for line in lines))
+
+
+# --- the edge: signals, usage errors, exit codes ------------------------------------------------
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP (a closed terminal), raised where the program is, so that a write
+    under way removes its temp file, as for Ctrl-C."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(number)
+        self.number = number
+        self.name = signal.Signals(number).name
+
+
+def _raise_terminated(number: int, frame: object) -> None:
+    raise Terminated(number)
+
+
+# click's exceptions, from the click typer uses: since typer 0.22, a copy of its own.
+_click = sys.modules[typer.BadParameter.__module__]
+
+
+def _usage_line(error: Any) -> str:
+    """click's usage error in one line, its "Did you mean" suggestion kept."""
+    message = " ".join(error.format_message().split())
+    command = error.ctx.command_path if error.ctx is not None else "stscreds"
+    return f"{message} (see `{command} --help`)"
 
 
 def main() -> None:
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, _raise_terminated)
     try:
-        app(prog_name="stscreds")
-    except KeyboardInterrupt:  # outside a command: while typer parses, say
-        typer.echo("stscreds: interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+        code = app(prog_name="stscreds", standalone_mode=False)
+    except _click.UsageError as error:
+        _exit(f"stscreds: {_usage_line(error)}", EXIT_USAGE)
+    except _click.ClickException as error:
+        _exit(f"stscreds: {' '.join(error.format_message().split())}", error.exit_code)
+    except (KeyboardInterrupt, typer.Abort):  # outside a command: while typer parses, say
+        _exit("stscreds: interrupted", EXIT_INTERRUPTED)
+    except Terminated as signalled:
+        _exit(f"stscreds: stopped by {signalled.name}", 128 + signalled.number)
+    if code == EXIT_INTERRUPTED and not _reported:  # typer turned a Ctrl-C into a silent 130
+        _exit("stscreds: interrupted", EXIT_INTERRUPTED)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _exit(line: str, code: int) -> NoReturn:
+    try:
+        sys.stderr.write(line + "\n")
+    except (AttributeError, OSError, ValueError):
+        pass
+    sys.exit(code)

@@ -62,7 +62,9 @@ class MfaDeviceError(StscredsError):
 
 
 class AwsError(StscredsError):
-    """Base for failures talking to AWS."""
+    """Base for failures talking to AWS. `code` is AWS's error code, when it sent one."""
+
+    code: str | None = None
 
 
 class KeysRejectedError(AwsError):
@@ -77,6 +79,21 @@ class AwsUnreachableError(AwsError):
     """No answer from AWS within the timeouts."""
 
 
+class NotAwsAnswerError(AwsError):
+    """Something answered, but not like AWS: a captive portal, a proxy, a cut-off body."""
+
+
+def debug(logger: str, message: str, *args: object) -> None:
+    """`logging.getLogger(logger).debug(...)`, for modules on the fast path: importing logging
+    costs about as much as Python's start-up (it imports re and traceback). Only the full CLI
+    turns debug logging on, and it has imported logging by then; before that, nothing is lost."""
+    import sys
+
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        logging.getLogger(logger).debug(message, *args)
+
+
 def mask(access_key_id: str) -> str:
     """AKIA…WXYZ: enough to recognise a key in a message, not enough to use it."""
     return f"{access_key_id[:4]}…{access_key_id[-4:]}" if len(access_key_id) > 8 else "…"
@@ -87,6 +104,8 @@ def mask(access_key_id: str) -> str:
 # (XML <SecretAccessKey>, JSON "SessionToken": "…", TokenCode=123456, X-Amz-Security-Token…).
 _SECRET_FIELDS = (
     "SecretAccessKey|SessionToken|TokenCode|aws_secret_access_key|aws_session_token|X-Amz-Security-Token|Signature"
+    # IAM Identity Center: role credentials, OAuth tokens, the client secret, the bearer header
+    "|accessToken|refreshToken|clientSecret|deviceCode|x-amz-sso_bearer_token"
 )
 
 
@@ -95,7 +114,8 @@ def redact(text: str) -> str:
     import re  # not at the top: read's fast path imports this module
 
     text = re.sub(r"\b(?:AKIA|ASIA|AIDA|AROA|ABIA|ACCA)[A-Z0-9]{12,124}\b", lambda m: mask(m.group()), text)
-    text = re.sub(rf"(<({_SECRET_FIELDS})>)[^<]*(</\2>)", r"\1…\3", text, flags=re.IGNORECASE)
+    # An XML element's text, closed or not (botocore logs bodies that were cut off, too).
+    text = re.sub(rf"(<(?:{_SECRET_FIELDS})>)[^<]*", r"\1…", text, flags=re.IGNORECASE)
     return re.sub(
         rf"""((?:{_SECRET_FIELDS})['"]?\s*[:=]\s*b?['"]?)[^'"&,;\s<>}}]+""", r"\1…", text, flags=re.IGNORECASE
     )

@@ -1,4 +1,4 @@
-"""Talking to the person at the keyboard.
+"""Talking to the person at the keyboard, and where MFA codes come from.
 
 Prompts and messages go to stderr (getpass uses the terminal itself), never stdout, so
 `$(stscreds read KEY)` captures only the value. When stdin is not a terminal, answers are
@@ -8,12 +8,15 @@ read one line each from stdin and no prompt is shown.
 from __future__ import annotations
 
 import getpass
+import os
 import shlex
 import subprocess
 import sys
+from collections.abc import Callable, Mapping
 from typing import Protocol, TextIO
 
-from stscreds.errors import MfaCommandError, NoInputError
+from stscreds import keystore
+from stscreds.errors import MfaCommandError, NoInputError, StscredsError, UsageError
 
 
 class UI(Protocol):
@@ -31,14 +34,22 @@ class TerminalUI:
     """The real UI: a terminal when there is one, else lines from stdin."""
 
     def __init__(self, stdin: TextIO | None = None, stderr: TextIO | None = None) -> None:
-        self.stdin = stdin or sys.stdin
-        self.stderr = stderr or sys.stderr
+        self.stdin = stdin if stdin is not None else sys.stdin
+        self.stderr = stderr if stderr is not None else sys.stderr
 
     @property
     def interactive(self) -> bool:
         try:
-            return self.stdin.isatty()
+            return self.stdin is not None and self.stdin.isatty()
         except ValueError:  # stdin closed
+            return False
+
+    @property
+    def can_ask(self) -> bool:
+        """Whether an answer could come at all: a terminal, or a stdin that is open."""
+        try:
+            return self.stdin is not None and not self.stdin.closed and self.stdin.fileno() >= 0
+        except (OSError, ValueError):
             return False
 
     def say(self, message: str) -> None:
@@ -52,7 +63,7 @@ class TerminalUI:
                     return getpass.getpass(prompt, stream=self.stderr).strip()
                 self.stderr.write(prompt)
                 self.stderr.flush()
-            line = self.stdin.readline()
+            line = self.stdin.readline() if self.stdin is not None else ""
         except EOFError:
             line = ""
         except (OSError, ValueError):  # stdin closed or gone
@@ -62,22 +73,11 @@ class TerminalUI:
         return line.strip()
 
 
-def choose(ui: UI, title: str, options: list[str]) -> str:
-    """Let the person pick one of `options` by number."""
-    ui.say(title)
-    for number, option in enumerate(options, start=1):
-        ui.say(f"  {number}) {option}")
-    while True:
-        answer = ui.ask(f"Choose 1-{len(options)}: ")
-        if answer.isdigit() and 1 <= int(answer) <= len(options):
-            return options[int(answer) - 1]
-        ui.say(f"Please type a number from 1 to {len(options)}.")
-
-
 class NoInputUI:
     """For when asking is impossible: messages go to stderr, questions fail."""
 
     interactive = False
+    can_ask = False
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
@@ -100,22 +100,124 @@ def controlling_terminal_ui() -> UI:
     return TerminalUI(stdin=tty_in, stderr=tty_out)
 
 
+def choose(ui: UI, title: str, options: list[str]) -> str:
+    """Let the person pick one of `options` by number."""
+    ui.say(title)
+    for number, option in enumerate(options, start=1):
+        ui.say(f"  {number}) {option}")
+    while True:
+        answer = ui.ask(f"Choose 1-{len(options)}: ")
+        if answer.isascii() and answer.isdigit() and 1 <= int(answer) <= len(options):
+            return options[int(answer) - 1]
+        ui.say(f"Please type a number from 1 to {len(options)}.")
+
+
+# --- MFA codes -------------------------------------------------------------------------------
+
+MFA_COMMAND_VARIABLE = "STSCREDS_MFA_COMMAND"
 MFA_COMMAND_TIMEOUT_SECONDS = 120  # time to find a YubiKey and touch it
 
 
-def run_mfa_command(command: str) -> str:
+class MfaPrompter:
+    """serial of the MFA device -> the code it shows, like botocore's mfa_prompter. `can_ask`
+    says beforehand whether a code can come at all, so that no call to AWS is made (and no
+    request counted against the user) when none can."""
+
+    def __init__(self, get_code: Callable[[str], str], can_ask: bool = True, why_not: str = "") -> None:
+        self._get_code = get_code
+        self.can_ask = can_ask
+        self.why_not = why_not
+
+    def __call__(self, serial: str) -> str:
+        return self._get_code(serial)
+
+
+def mfa_code(text: str) -> str | None:
+    """The 6 digits in `text` ("123 456", as some apps show them, is fine), else None."""
+    code = "".join(text.split())
+    return code if len(code) == 6 and all(c in "0123456789" for c in code) else None
+
+
+def checked_code(text: str, source: str, error: type[StscredsError]) -> str:
+    code = mfa_code(text)
+    if code is None:
+        raise error(f"{source} is not an MFA code: it must be 6 digits")
+    return code
+
+
+def configured_mfa_command(profile: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """$STSCREDS_MFA_COMMAND, else the profile's mfa_command from init, else None."""
+    environ = os.environ if environ is None else environ
+    return environ.get(MFA_COMMAND_VARIABLE) or keystore.settings(profile).get(keystore.MFA_COMMAND)
+
+
+def mfa_prompter(
+    ui: UI,
+    profile: str,
+    code: str | None = None,
+    command: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> MfaPrompter:
+    """Where the MFA code comes from, first found first: `code` (auth --mfa-code), `command`
+    (auth --mfa-command), $STSCREDS_MFA_COMMAND, the profile's mfa_command (init
+    --mfa-command), else the person at `ui`."""
+    if code is not None:
+        checked = checked_code(code, "--mfa-code", UsageError)
+        return MfaPrompter(lambda serial: checked)
+    command = command or configured_mfa_command(profile, environ)
+    if command:
+
+        def from_command(serial: str) -> str:
+            ui.say(f"Getting the MFA code for {serial} from: {command}")
+            output = run_mfa_command(command, getattr(ui, "stdin", None), getattr(ui, "stderr", None))
+            return checked_code(output, "the MFA command's output", MfaCommandError)
+
+        return MfaPrompter(from_command)
+    can_ask = getattr(ui, "can_ask", True)
+    why_not = getattr(ui, "reason", "there is no terminal to ask on")
+    return MfaPrompter(lambda serial: ask_mfa_code(ui, serial), can_ask, f"{why_not} and no MFA command")
+
+
+def ask_mfa_code(ui: UI, serial: str) -> str:
+    """Six digits from the person. At a terminal they get another go; a script gets an error.
+    Either way AWS never sees a malformed code, which would cost an attempt."""
+    while True:
+        code = mfa_code(ui.ask(f"MFA code for {serial}: "))
+        if code is not None:
+            return code
+        if not ui.interactive:
+            raise UsageError("the MFA code must be the 6 digits your device shows")
+        ui.say("The MFA code is the 6 digits your device shows; try again.")
+
+
+def _fileno(stream: TextIO | None) -> int | None:
+    try:
+        return stream.fileno() if stream is not None else None
+    except (OSError, ValueError):
+        return None
+
+
+def run_mfa_command(command: str, stdin: TextIO | None = None, stderr: TextIO | None = None) -> str:
     """Run `command` (split like a shell would, but run without one) and return what it
-    prints, like aws-vault's mfa_process. Its stderr goes to ours, so "Touch your YubiKey"
-    reaches the person. Nothing secret is passed to it: the keys never enter our environment."""
+    prints, like aws-vault's mfa_process. Its stdin and stderr are the UI's (the terminal
+    itself under `credential-process`), so "Touch your YubiKey" reaches the person and the
+    command may ask for its own password. Nothing secret is passed to it."""
     try:
         argv = shlex.split(command)
     except ValueError as error:
         raise MfaCommandError(f"cannot split the MFA command {command!r}: {error}") from None
     if not argv:
         raise MfaCommandError("the MFA command is empty")
+    if stderr is not None:
+        stderr.flush()
     try:
-        # stdin and stderr stay ours: a command may need to ask for its own password.
-        done = subprocess.run(argv, stdout=subprocess.PIPE, timeout=MFA_COMMAND_TIMEOUT_SECONDS)
+        done = subprocess.run(
+            argv,
+            stdin=_fileno(stdin),
+            stdout=subprocess.PIPE,
+            stderr=_fileno(stderr),
+            timeout=MFA_COMMAND_TIMEOUT_SECONDS,
+        )
     except FileNotFoundError:
         raise MfaCommandError(f"the MFA command {argv[0]!r} was not found") from None
     except subprocess.TimeoutExpired:

@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -143,13 +144,21 @@ class ScriptedUI:
         return self.answers.pop(0)
 
 
+def broker_for(ui: ScriptedUI, make_api=None, clock=time.time, code: str | None = None):  # type: ignore[no-untyped-def]
+    """The broker the CLI would use, with a scripted UI (and maybe another clock or API)."""
+    from stscreds import commands
+    from stscreds.aws import AwsApi
+
+    return commands.cli_broker(ui, make_api or AwsApi, code=code, clock=clock)
+
+
 @pytest.fixture
 def store_keys(isolated_env: Path):  # type: ignore[no-untyped-def]
     """Store a user's long-term pair as `stscreds init` would, without the AWS check."""
-    from stscreds import files
+    from stscreds import keystore
 
     def store(user: IamUser, profile: str = "default") -> None:
-        files.save_long_term_keys(profile, user.access_key_id, user.secret_access_key)
+        keystore.save_keys(profile, user.access_key_id, user.secret_access_key)
 
     return store
 

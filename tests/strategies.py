@@ -7,7 +7,7 @@ import locale
 
 from hypothesis import strategies as st
 
-from stscreds import files
+from stscreds.credentials import INI_KEYS
 
 UTF8 = locale.getpreferredencoding(False).lower().replace("-", "") == "utf8"
 _value_chars = st.characters(
@@ -35,7 +35,7 @@ def option_lines(draw: st.DrawFn, name: str) -> list[str]:
 @st.composite
 def section_blocks(draw: st.DrawFn, name: str, managed_names: bool) -> list[str]:
     lines = [f"[{name}]" + draw(st.sampled_from(["", "  ", "\t"]))]
-    pool = [*files.MANAGED_KEYS, "region", "output"] if managed_names else []
+    pool = [*INI_KEYS, "region", "output"] if managed_names else []
     option_names = draw(st.lists(names | st.sampled_from(pool or ["region"]), max_size=5, unique_by=str.lower))
     for option in option_names:
         for _ in range(draw(st.integers(0, 1))):

@@ -25,7 +25,7 @@ from conftest import (
     write_credentials,
 )
 
-from stscreds import files
+from stscreds import ini
 
 # --- the daily workflow ------------------------------------------------------------------
 
@@ -41,7 +41,7 @@ def test_init_auth_read_with_piped_stdin(user: IamUser, isolated_env: Path, env:
     assert done.returncode == 0 and done.stdout == ""
     assert "Current user: alice." in done.stderr
     assert done.stderr.endswith(f"\nWrote credentials to {credentials_path(isolated_env)}\n")
-    token = files.read_shared_credentials(str(credentials_path(isolated_env)))["default"]["aws_session_token"]
+    token = ini.read(str(credentials_path(isolated_env))).sections["default"]["aws_session_token"]
     assert token not in done.stderr
 
     done = run(isolated_env, "read", "aws_session_token", env=env)
@@ -161,7 +161,7 @@ def test_usage_errors_from_typer_go_to_stderr(isolated_env: Path) -> None:
 def test_read_before_expiry_makes_no_call(
     authenticated: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy
 ) -> None:
-    token = files.read_shared_credentials(str(credentials_path(isolated_env)))["default"]["aws_session_token"]
+    token = ini.read(str(credentials_path(isolated_env))).sections["default"]["aws_session_token"]
     proxy.calls.clear()
     done = run(isolated_env, "read", "aws_session_token", env=env, prefix=faketime("+50m"))
     assert (done.returncode, done.stdout) == (0, token + "\n")
@@ -187,10 +187,7 @@ def test_read_after_expiry_authenticates_then_prints_the_new_value(
     done = run(isolated_env, "read", "aws_session_token", stdin="123456\n", env=env, prefix=faketime("+56m"))
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("FwoGZXIvYXdzEXAMPLETOKEN") and done.stdout.count("\n") == 1
-    assert (
-        done.stdout.strip()
-        == files.read_shared_credentials(str(credentials_path(isolated_env)))["default"]["aws_session_token"]
-    )
+    assert done.stdout.strip() == ini.read(str(credentials_path(isolated_env))).sections["default"]["aws_session_token"]
     assert proxy.actions[-1] == "sts:GetSessionToken"
 
 
@@ -235,7 +232,7 @@ def test_read_prompts_on_the_terminal_and_prints_only_the_value_to_stdout(
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0, child.before
-    token = files.read_shared_credentials(str(credentials_path(isolated_env)))["default"]["aws_session_token"]
+    token = ini.read(str(credentials_path(isolated_env))).sections["default"]["aws_session_token"]
     assert (isolated_env / "captured").read_text() == token + "\n"
 
 

@@ -31,7 +31,8 @@ from conftest import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stscreds import __version__, files, shells
+from stscreds import __version__, keystore, outputs
+from stscreds.credentials import Credentials, format_timestamp
 from stscreds.errors import mask
 
 AWS = str(BIN / "aws")
@@ -103,13 +104,14 @@ def test_env_prints_only_assignments(authenticated: IamUser, isolated_env: Path,
         done = run(isolated_env, "env", "--shell", shell, env=env)
         assert (done.returncode, done.stderr) == (0, "")
         lines = done.stdout.splitlines()
-        assert len(lines) == 4 and expected in lines
+        assert len(lines) == 5 and expected in lines
+        assert expected.replace("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN") in lines
 
 
 def test_env_takes_the_fast_path(authenticated: IamUser, isolated_env: Path, env: dict[str, str]) -> None:
     done = run(isolated_env, "env", "-s", "fish", env={**env, "PYTHONPROFILEIMPORTTIME": "1"})
     imported = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
-    assert done.returncode == 0 and "stscreds.shells" in imported
+    assert done.returncode == 0 and "stscreds.outputs" in imported
     assert sorted(m for m in imported if m.split(".")[0] in ("boto3", "botocore", "typer", "click", "rich")) == []
 
 
@@ -141,7 +143,7 @@ def test_env_refuses_an_unknown_shell(authenticated: IamUser, isolated_env: Path
 def test_auth_output_env(initialised: IamUser, isolated_env: Path, env: dict[str, str]) -> None:
     done = run(isolated_env, "auth", "--output-env", stdin="123456\n", env=env)
     assert done.returncode == 0, done.stderr
-    assert done.stdout == shells.script(session(isolated_env), "sh")
+    assert done.stdout == outputs.shell_script(Credentials.from_ini(session(isolated_env)), "sh")  # type: ignore[arg-type]
     assert "Wrote credentials" in done.stderr
 
 
@@ -157,7 +159,7 @@ def test_each_shell_reads_back_exactly_the_value(values: list[str]) -> None:
     for shell, argv in shells_here.items():
         if shutil.which(argv[0]) is None:
             continue
-        script = "".join(shells.assignment(f"V{i}", value, shell) + "\n" for i, value in enumerate(values))
+        script = "".join(outputs.assignment(f"V{i}", value, shell) + "\n" for i, value in enumerate(values))
         show = {
             "sh": 'printf "%s\\0" ' + " ".join(f'"$V{i}"' for i in range(len(values))),
             "fish": "printf '%s\\0' " + " ".join(f'"$V{i}"' for i in range(len(values))),
@@ -172,10 +174,10 @@ def test_each_shell_reads_back_exactly_the_value(values: list[str]) -> None:
 
 
 def test_quoting_by_text() -> None:
-    assert shells.quote("it's $HOME", "sh") == "'it'\\''s $HOME'"
-    assert shells.quote("it's a \\ $HOME", "fish") == "'it\\'s a \\\\ $HOME'"
-    assert shells.quote("it's $HOME", "powershell") == "'it''s $HOME'"
-    assert shells.quote("it\u2019s", "powershell") == "'it\u2019\u2019s'"
+    assert outputs.quote("it's $HOME", "sh") == "'it'\\''s $HOME'"
+    assert outputs.quote("it's a \\ $HOME", "fish") == "'it\\'s a \\\\ $HOME'"
+    assert outputs.quote("it's $HOME", "powershell") == "'it''s $HOME'"
+    assert outputs.quote("it\u2019s", "powershell") == "'it\u2019\u2019s'"
 
 
 # --- exec ----------------------------------------------------------------------------------------
@@ -291,7 +293,7 @@ def test_credential_process_renews_early_but_hands_out_a_good_session_when_it_ca
     initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy
 ) -> None:
     # 12 minutes left: inside botocore's 15-minute refresh window, outside read's 5 minutes.
-    soon = files.format_timestamp(time.time() + 12 * 60)
+    soon = format_timestamp(time.time() + 12 * 60)
     write_credentials(isolated_env, EXPIRED_SESSION.replace("2020-01-01T00:00:00Z", soon))
     proxy.calls.clear()
     done = no_terminal(isolated_env, "credential-process", env=env)
@@ -418,9 +420,9 @@ def test_the_mfa_command_stored_at_init_renews_credential_process(
     assert json.loads(done.stdout)["SessionToken"] == session(isolated_env)["aws_session_token"]
     # Running init again without the option keeps it; an empty one removes it.
     assert run(isolated_env, "init", stdin=keys, env=env).returncode == 0
-    assert files.load_store_settings("default")[files.MFA_COMMAND] == code_script(tmp_path)
+    assert keystore.settings("default")[keystore.MFA_COMMAND] == code_script(tmp_path)
     assert run(isolated_env, "init", "--mfa-command", "", stdin=keys, env=env).returncode == 0
-    assert files.MFA_COMMAND not in files.load_store_settings("default")
+    assert keystore.MFA_COMMAND not in keystore.settings("default")
 
 
 # --- version and completion ------------------------------------------------------------------

@@ -1,8 +1,10 @@
-"""`stscreds read`'s fast path (issue 3): same answers as the full path, lighter imports.
+"""The fast path (issues 3 and 10): same answers as the full path, lighter imports.
 
-The fast path (`stscreds/__main__.py` and `files.fast_current_session`) answers only when the
-session is valid and the file is plain; everything else falls through to the full CLI,
-whose behaviour the other test files pin down.
+`stscreds/__main__.py` answers `read`, `env`, `credential-process` and `status` while the
+credentials are valid, through the broker's lookup and `ini`'s re-free reader, which reads a
+plain file as configparser would and leaves anything else ([DEFAULT] sections, files
+configparser refuses) to configparser. Everything else falls through to the full CLI, whose
+behaviour the other test files pin down.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import credential_files, values
 
-from stscreds import files
-from stscreds.__main__ import _fast_read
+from stscreds import broker, ini
+from stscreds.__main__ import fast_answer
+from stscreds.credentials import EXPIRATION, INI_KEYS, RENEW_MARGIN_SECONDS, format_timestamp, parse_expiration
 from stscreds.errors import MalformedFileError, StscredsError
 
 HEAVY = ("boto3", "botocore", "typer", "click", "rich")
@@ -38,25 +41,37 @@ SESSION = (
 )
 
 
-def both_paths(profile: str, now: float) -> tuple[dict[str, str] | None, dict[str, str] | MalformedFileError | None]:
-    fast = files.fast_current_session(profile, now)
+def both_paths(text: str) -> tuple[dict[str, ini.Section] | None, dict[str, ini.Section] | MalformedFileError]:
+    """What the re-free reader and configparser (as botocore uses it) make of `text`."""
+    fast = ini._fast_sections(text)
     try:
-        full: dict[str, str] | MalformedFileError | None = files.current_session(profile, now)
+        full: dict[str, ini.Section] | MalformedFileError = ini._as_dict(ini._parse(text, "<t>"), "<t>")
     except MalformedFileError as error:
         full = error
     return fast, full
 
 
 def assert_same_answers(text: str, home: Path, now: float) -> None:
-    """The fast path answers exactly as the full path, or declines (None) and leaves it to it."""
+    """The re-free reader reads exactly as configparser, or declines (None) and leaves it to
+    configparser; and the fast path's answer for every profile is what its reading gives."""
     write_credentials(home, text)
+    fast, full = both_paths(text)
+    if isinstance(full, MalformedFileError) or "[DEFAULT]" in text:
+        assert fast is None or fast == full
+    else:
+        assert fast == full
     profiles = {"default", "work", *(line.strip()[1:-1] for line in text.splitlines() if line.strip()[:1] == "[")}
     for profile in profiles:
-        fast, full = both_paths(profile, now)
-        if isinstance(full, MalformedFileError) or "[DEFAULT]" in text:
-            assert fast is None or fast == full, profile
-        else:
-            assert fast == full, profile
+        answer = fast_answer(["read", "aws_session_token", "--profile", profile])
+        if isinstance(full, MalformedFileError):
+            assert answer is None, profile
+            continue
+        try:
+            valid = broker.cached(profile, RENEW_MARGIN_SECONDS, now) is not None
+        except StscredsError:  # not a profile name at all
+            valid = False
+        expected = full.get(profile, {}).get("aws_session_token") if valid else None
+        assert answer == (None if expected is None else f"{expected}\n"), profile
 
 
 # --- same values as botocore's parser ------------------------------------------------------
@@ -93,7 +108,8 @@ def test_fast_path_agrees_with_the_full_path_on_a_corpus(text: str, isolated_env
 
 def test_fast_path_answers_for_the_usual_file(isolated_env: Path) -> None:
     write_credentials(isolated_env, SESSION)
-    assert files.fast_current_session("default", time.time()) == {
+    found = broker.cached("default", RENEW_MARGIN_SECONDS)
+    assert found is not None and found.as_ini() == {
         "aws_access_key_id": "ASIAEXAMPLEEXAMPLE01",
         "aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY",
         "aws_session_token": "FwoGZXIvYXdz/EXAMPLE+token==",
@@ -114,8 +130,8 @@ session_values = values.map(str.strip).filter(bool)
 @given(
     generated=credential_files(),
     session=st.fixed_dictionaries(
-        {key: session_values for key in files.CREDENTIAL_KEYS}
-        | {files.EXPIRATION: st.sampled_from([FUTURE, PAST, "2999-01-01 00:00:00.5+01:00", "soon"])}
+        {key: session_values for key in INI_KEYS[:3]}
+        | {EXPIRATION: st.sampled_from([FUTURE, PAST, "2999-01-01 00:00:00.5+01:00", "soon"])}
     ),
 )
 def test_fast_path_agrees_on_sessions_written_into_arbitrary_files(
@@ -123,13 +139,12 @@ def test_fast_path_agrees_on_sessions_written_into_arbitrary_files(
 ) -> None:
     blocks, _, profile = generated
     try:
-        text = files.update_section("".join(blocks), profile, session)
+        text = ini.update_sections("".join(blocks), {profile: session})
     except (StscredsError, ValueError):  # a broken file, or a value the editor refuses
         return
     assert_same_answers(text, isolated_env, time.time())
-    if session[files.EXPIRATION] == FUTURE and "[DEFAULT]" not in text:
-        fast = files.fast_current_session(profile, time.time())
-        assert fast is not None and fast["aws_session_token"] == session["aws_session_token"]
+    if session[EXPIRATION] == FUTURE and "[DEFAULT]" not in text:
+        assert fast_answer(["read", "aws_session_token", "-p", profile]) == session["aws_session_token"] + "\n"
 
 
 # --- the command line of the fast path --------------------------------------------------
@@ -146,14 +161,14 @@ def test_fast_path_agrees_on_sessions_written_into_arbitrary_files(
 )
 def test_profile_forms(args: list[str], isolated_env: Path) -> None:
     write_credentials(isolated_env, SESSION.replace("[default]", "[work]"))
-    assert _fast_read(args) == "FwoGZXIvYXdz/EXAMPLE+token=="
+    assert fast_answer(["read", *args]) == "FwoGZXIvYXdz/EXAMPLE+token==\n"
 
 
 def test_aws_shared_credentials_file(isolated_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.write_text(SESSION)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(elsewhere))
-    assert _fast_read(["aws_access_key_id"]) == "ASIAEXAMPLEEXAMPLE01"
+    assert fast_answer(["read", "aws_access_key_id"]) == "ASIAEXAMPLEEXAMPLE01\n"
 
 
 @pytest.mark.parametrize(
@@ -173,12 +188,12 @@ def test_aws_shared_credentials_file(isolated_env: Path, tmp_path: Path, monkeyp
 )
 def test_anything_but_a_plain_valid_read_goes_to_the_full_cli(args: list[str], isolated_env: Path) -> None:
     write_credentials(isolated_env, SESSION)
-    assert _fast_read(args) is None
+    assert fast_answer(["read", *args]) is None
 
 
 def test_expired_session_goes_to_the_full_cli(isolated_env: Path) -> None:
     write_credentials(isolated_env, SESSION.replace(FUTURE, PAST))
-    assert _fast_read(["aws_session_token"]) is None
+    assert fast_answer(["read", "aws_session_token"]) is None
 
 
 # --- what it imports -------------------------------------------------------------------
@@ -190,7 +205,7 @@ def test_the_installed_script_imports_nothing_heavy(isolated_env: Path) -> None:
     done = subprocess.run([STSCREDS, "read", "aws_session_token"], capture_output=True, text=True, env=env)
     assert done.stdout == "FwoGZXIvYXdz/EXAMPLE+token==\n"
     imported = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
-    assert "stscreds.files" in imported  # the measurement works
+    assert "stscreds.ini" in imported  # the measurement works
     assert sorted(m for m in imported if m.split(".")[0] in HEAVY) == []
 
 
@@ -242,14 +257,14 @@ def test_the_expired_case_still_works_with_everything_loaded(isolated_env: Path)
 )
 def test_parse_expiration_matches_datetime(moment: datetime, separator: str) -> None:
     text = moment.isoformat(sep=separator)
-    assert files.parse_expiration(text) == pytest.approx(moment.timestamp(), abs=1e-6)
+    assert parse_expiration(text) == pytest.approx(moment.timestamp(), abs=1e-6)
     utc = moment.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0).isoformat() + "Z"
-    assert files.parse_expiration(utc) == moment.replace(microsecond=0).timestamp()
+    assert parse_expiration(utc) == moment.replace(microsecond=0).timestamp()
 
 
 @given(st.text(max_size=40))
 def test_parse_expiration_never_raises(text: str) -> None:
-    result = files.parse_expiration(text)
+    result = parse_expiration(text)
     if result is not None:
         datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
 
@@ -258,14 +273,14 @@ def test_parse_expiration_never_raises(text: str) -> None:
     "text", ["2026-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-01-01T24:00:00Z", "2026-1-01T00:00:00Z", ""]
 )
 def test_impossible_times_are_not_expirations(text: str) -> None:
-    assert files.parse_expiration(text) is None
+    assert parse_expiration(text) is None
 
 
 def test_format_then_parse(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TZ", "America/New_York")
     moment = datetime(2026, 11, 23, 19, 41, 57, 123456, tzinfo=timezone.utc)
-    assert files.format_expiration(moment) == "2026-11-23T19:41:57Z"
-    assert files.parse_expiration(files.format_expiration(moment)) == int(moment.timestamp())
+    assert format_timestamp(moment.timestamp()) == "2026-11-23T19:41:57Z"
+    assert parse_expiration(format_timestamp(moment.timestamp())) == int(moment.timestamp())
 
 
 def test_fast_path_needs_no_environment_beyond_home(isolated_env: Path) -> None:

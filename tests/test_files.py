@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import credential_files
 
-from stscreds import files
+from stscreds import atomic, credentials_file, ini, keystore, profiles
+from stscreds.credentials import INI_KEYS, Credentials
 from stscreds.errors import FileAccessError, MalformedFileError, NotInitialisedError, StscredsError, UsageError
 
 NEW = {
@@ -24,6 +25,11 @@ NEW = {
     "aws_session_token": "new-token//+=",
     "x_security_token_expires": "2030-01-01T00:00:00Z",
 }
+
+
+def sections_of(path: Path) -> dict[str, ini.Section]:
+    """The file's sections as stscreds reads them (as botocore does)."""
+    return ini.read(str(path)).sections
 
 
 def botocore_reads(text: str, tmp_path: Path) -> dict[str, dict[str, str]]:
@@ -38,14 +44,14 @@ def botocore_reads(text: str, tmp_path: Path) -> dict[str, dict[str, str]]:
 
 def test_crlf_file_keeps_its_line_endings_and_new_lines_use_them() -> None:
     text = "[work]\r\nregion = x\r\n\r\n[default]\r\nregion = y\r\n"
-    result = files.update_section(text, "default", NEW)
+    result = ini.update_sections(text, {"default": NEW})
     assert result.startswith("[work]\r\nregion = x\r\n\r\n[default]\r\nregion = y\r\n")
     assert "\n" not in result.replace("\r\n", "")
 
 
 def test_existing_keys_keep_their_place_spelling_and_spacing() -> None:
     text = "[default]\n  aws_access_key_id   =   old\nAWS_Session_Token:old\nregion = y\n"
-    assert files.update_section(text, "default", NEW).splitlines() == [
+    assert ini.update_sections(text, {"default": NEW}).splitlines() == [
         "[default]",
         "  aws_access_key_id   =   ASIANEWNEWNEWNEWNEW1",
         "AWS_Session_Token:new-token//+=",
@@ -57,7 +63,7 @@ def test_existing_keys_keep_their_place_spelling_and_spacing() -> None:
 
 def test_new_keys_after_a_multi_line_value_are_not_continuations() -> None:
     text = "[default]\nregion = y\n  still region\n"
-    assert files.update_section(text, "default", {"aws_session_token": "t"}) == (
+    assert ini.update_sections(text, {"default": {"aws_session_token": "t"}}) == (
         "[default]\nregion = y\n  still region\naws_session_token = t\n"
     )
 
@@ -65,15 +71,15 @@ def test_new_keys_after_a_multi_line_value_are_not_continuations() -> None:
 def test_mixed_line_endings_do_not_fuse_into_one() -> None:
     # Found by Hypothesis: a lone "\r" ending put before a blank "\n" line reads as "\r\n".
     text = "#\r[0]\n\n#\n"
-    assert files.update_section(text, "0", {"aws_session_token": "t"}) == "#\r[0]\naws_session_token = t\n\n#\n"
+    assert ini.update_sections(text, {"0": {"aws_session_token": "t"}}) == "#\r[0]\naws_session_token = t\n\n#\n"
 
 
 def test_dropping_a_continuation_line_does_not_fuse_line_endings() -> None:
     # Found by Hypothesis: "\r" before a dropped line, then a blank "\n" line, read as "\r\n".
     text = "[p]\naws_secret_access_key=0\r  0\n\nA=0\n"
-    result = files.update_section(text, "p", {"aws_secret_access_key": "1"})
+    result = ini.update_sections(text, {"p": {"aws_secret_access_key": "1"}})
     assert result == "[p]\naws_secret_access_key=1\r\n\nA=0\n"
-    assert files._split_lines(result)[2] == "\n"  # the blank line is still there
+    assert ini.split_lines(result)[2] == "\n"  # the blank line is still there
 
 
 def test_comments_and_odd_lines_around_the_section_survive() -> None:
@@ -88,46 +94,46 @@ def test_comments_and_odd_lines_around_the_section_survive() -> None:
         "[next]\n"
         "key = value\n"
     )
-    result = files.update_section(text, "default", NEW)
+    result = ini.update_sections(text, {"default": NEW})
     assert result.startswith("; top comment\n[default]\n# about the token\naws_session_token = new-token//+=\n")
     assert result.endswith("\n\n; comment that introduces the next section\n[next]\nkey = value\n")
 
 
 def test_a_multi_line_value_is_replaced_whole() -> None:
     text = "[default]\naws_session_token = first\n  second\n  # comment inside\n  third\nregion = x\n"
-    result = files.update_section(text, "default", {"aws_session_token": "one"})
+    result = ini.update_sections(text, {"default": {"aws_session_token": "one"}})
     assert result == "[default]\naws_session_token = one\n  # comment inside\nregion = x\n"
 
 
 def test_an_indented_header_below_stays_a_header() -> None:
     # "  [next]" is a header only because the option above it is indented as much.
     text = "[default]\n  region = x\n  [next]\n  key = value\n"
-    result = files.update_section(text, "default", {"aws_session_token": "t"})
+    result = ini.update_sections(text, {"default": {"aws_session_token": "t"}})
     assert result == "[default]\n  region = x\n  aws_session_token = t\n  [next]\n  key = value\n"
 
 
 def test_a_missing_section_is_appended_after_a_blank_line() -> None:
-    assert files.update_section("[work]\nregion = x", "default", {"aws_session_token": "t"}) == (
+    assert ini.update_sections("[work]\nregion = x", {"default": {"aws_session_token": "t"}}) == (
         "[work]\nregion = x\n\n[default]\naws_session_token = t\n"
     )
-    assert files.update_section("", "default", {"aws_session_token": "t"}) == "[default]\naws_session_token = t\n"
+    assert ini.update_sections("", {"default": {"aws_session_token": "t"}}) == "[default]\naws_session_token = t\n"
 
 
 def test_no_final_newline_stays_that_way_when_the_section_is_last() -> None:
-    assert files.update_section("[default]\nregion = x", "default", {"aws_session_token": "t"}) == (
+    assert ini.update_sections("[default]\nregion = x", {"default": {"aws_session_token": "t"}}) == (
         "[default]\nregion = x\naws_session_token = t"
     )
 
 
 def test_a_default_section_is_left_alone() -> None:
     text = "[DEFAULT]\nregion = x\n[default]\noutput = json\n"
-    assert files.update_section(text, "default", {"aws_session_token": "t"}) == (
+    assert ini.update_sections(text, {"default": {"aws_session_token": "t"}}) == (
         "[DEFAULT]\nregion = x\n[default]\noutput = json\naws_session_token = t\n"
     )
 
 
 def test_a_new_section_beside_a_default_section() -> None:
-    assert files.update_section("[DEFAULT]\nregion = x\n", "work", {"aws_session_token": "t"}) == (
+    assert ini.update_sections("[DEFAULT]\nregion = x\n", {"work": {"aws_session_token": "t"}}) == (
         "[DEFAULT]\nregion = x\n\n[work]\naws_session_token = t\n"
     )
 
@@ -138,24 +144,26 @@ def test_a_new_section_must_not_inherit_a_default_value_botocore_cannot_read(tmp
     text = "[DEFAULT]\nregion=\n  0\n"
     botocore_reads(text, tmp_path)
     with pytest.raises(StscredsError, match="nothing was written"):
-        files.update_section(text, "default", {"aws_session_token": "t"})
+        ini.update_sections(text, {"default": {"aws_session_token": "t"}})
 
 
 def test_botocore_nested_values_are_read_as_botocore_reads_them(tmp_path: Path) -> None:
     text = "[default]\ns3 =\n  max_concurrent_requests = 10\n  addressing_style = path\n"
-    assert files.read_shared_credentials(str(tmp_path / "none")) == {}
+    assert ini.read(str(tmp_path / "none")).sections == {}
     path = tmp_path / "credentials"
     path.write_text(text)
-    assert files.read_shared_credentials(str(path)) == botocore_reads(text, tmp_path)
+    assert ini.read(str(path)).sections == botocore_reads(text, tmp_path)
     path.write_text("[default]\ns3 =\n  no equals sign\n")
     with pytest.raises(MalformedFileError, match="multi-line value"):
-        files.read_shared_credentials(str(path))
+        sections_of(path)
 
 
 @pytest.mark.parametrize("name", ["", " default", "a]b", "a\nb", "DEFAULT"])
 def test_profile_names_that_cannot_be_sections_are_refused(name: str) -> None:
     with pytest.raises(UsageError):
-        files.update_section("", name, {"aws_session_token": "t"})
+        profiles.check_profile_name(name)
+    with pytest.raises(ValueError):
+        ini.update_sections("", {name: {"aws_session_token": "t"}})
 
 
 @pytest.mark.parametrize(
@@ -170,7 +178,8 @@ def test_profile_names_that_cannot_be_sections_are_refused(name: str) -> None:
 def test_malformed_files_name_the_line(text: str, line: int, detail: str, tmp_path: Path) -> None:
     path = tmp_path / "credentials"
     path.write_text(text)
-    for read in (files.read_shared_credentials, files.load_shared_file):
+    readers = (lambda p: ini.read(p).sections, lambda p: credentials_file.SectionStore(p, "default").prepare())
+    for read in readers:
         with pytest.raises(MalformedFileError) as caught:
             read(str(path))
         assert str(caught.value).startswith(f"{path}, line {line}: ")
@@ -183,22 +192,22 @@ def test_undecodable_file_is_malformed(tmp_path: Path) -> None:
     path = tmp_path / "credentials"
     path.write_bytes(b"[default]\nkey = \xff\xfe\n")
     with pytest.raises(MalformedFileError, match="not readable"):
-        files.read_shared_credentials(str(path))
+        sections_of(path)
 
 
 def test_the_editor_checks_its_own_work(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     path = tmp_path / "credentials"
     path.write_text("[default]\nregion = x\n")
-    monkeypatch.setattr(files, "_scan", lambda lines: {})  # a broken editor: appends a 2nd [default]
+    monkeypatch.setattr(ini, "_scan", lambda lines: {})  # a broken editor: appends a 2nd [default]
     with pytest.raises(StscredsError, match="botocore would then read other settings differently"):
-        files.write_session(str(path), "default", {"aws_session_token": "t"})
+        credentials_file.SectionStore(str(path), "default").save(Credentials("a", "b", "c", 0))
     assert path.read_text() == "[default]\nregion = x\n"
 
 
 def test_values_that_would_break_the_file_are_refused() -> None:
     for bad in ("", " padded", "two\nlines"):
         with pytest.raises(ValueError):
-            files.update_section("", "default", {"aws_session_token": bad})
+            ini.update_sections("", {"default": {"aws_session_token": bad}})
 
 
 # --- atomic, permission-safe writes ------------------------------------------------------
@@ -210,7 +219,7 @@ def test_write_leaves_0600_whatever_the_umask_and_the_old_mode(tmp_path: Path) -
     path.chmod(0o644)
     old_umask = os.umask(0)
     try:
-        files.write_atomically(str(path), b"new")
+        atomic.write_file(str(path), b"new")
     finally:
         os.umask(old_umask)
     assert path.read_bytes() == b"new"
@@ -222,7 +231,7 @@ def test_write_follows_symlinks(tmp_path: Path) -> None:
     real.write_text("old")
     link = tmp_path / "link"
     link.symlink_to(real)
-    files.write_atomically(str(link), b"new")
+    atomic.write_file(str(link), b"new")
     assert link.is_symlink() and real.read_bytes() == b"new"
 
 
@@ -240,7 +249,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp_file(
     monkeypatch.setattr(os, "fsync", fail)
     expected = FileAccessError if isinstance(failure, OSError) else KeyboardInterrupt
     with pytest.raises(expected):
-        files.write_atomically(str(path), b"new")
+        atomic.write_file(str(path), b"new")
     assert path.read_text() == "old"
     assert [p.name for p in path.parent.iterdir()] == ["credentials"]
 
@@ -251,14 +260,14 @@ def test_an_unwritable_folder_is_a_clear_error(tmp_path: Path) -> None:
     if os.access(folder, os.W_OK):
         pytest.skip("running as a user that ignores permissions (root)")
     with pytest.raises(FileAccessError, match="could not write"):
-        files.write_atomically(str(folder / "credentials"), b"new")
+        atomic.write_file(str(folder / "credentials"), b"new")
 
 
 def test_write_session_refuses_a_broken_file_and_leaves_it(tmp_path: Path) -> None:
     path = tmp_path / "credentials"
     path.write_text("[a]\nbroken line\n")
     with pytest.raises(MalformedFileError):
-        files.write_session(str(path), "default", {"aws_session_token": "t"})
+        credentials_file.SectionStore(str(path), "default").save(Credentials("a", "b", "c", 0))
     assert path.read_text() == "[a]\nbroken line\n"
 
 
@@ -266,18 +275,18 @@ def test_write_session_refuses_a_broken_file_and_leaves_it(tmp_path: Path) -> No
 
 
 def test_store_round_trips_and_keeps_other_profiles(isolated_env: Path) -> None:
-    files.save_long_term_keys("default", "AKIAAAAAAAAAAAAAAAAA", "s3cr%t/with$chars+=")
-    files.save_long_term_keys("work", "AKIABBBBBBBBBBBBBBBB", "other")
-    assert files.load_long_term_keys("default") == ("AKIAAAAAAAAAAAAAAAAA", "s3cr%t/with$chars+=")
-    assert files.load_long_term_keys("work") == ("AKIABBBBBBBBBBBBBBBB", "other")
+    keystore.save_keys("default", "AKIAAAAAAAAAAAAAAAAA", "s3cr%t/with$chars+=")
+    keystore.save_keys("work", "AKIABBBBBBBBBBBBBBBB", "other")
+    assert keystore.load_keys("default") == ("AKIAAAAAAAAAAAAAAAAA", "s3cr%t/with$chars+=")
+    assert keystore.load_keys("work") == ("AKIABBBBBBBBBBBBBBBB", "other")
 
 
 def test_store_missing_profile_says_how_to_init(isolated_env: Path) -> None:
     with pytest.raises(NotInitialisedError, match="run `stscreds init` first"):
-        files.load_long_term_keys("default")
-    files.save_long_term_keys("default", "AKIAAAAAAAAAAAAAAAAA", "s")
+        keystore.load_keys("default")
+    keystore.save_keys("default", "AKIAAAAAAAAAAAAAAAAA", "s")
     with pytest.raises(NotInitialisedError, match="run `stscreds init --profile work` first"):
-        files.load_long_term_keys("work")
+        keystore.load_keys("work")
 
 
 def test_a_broken_store_is_reported_with_its_line(isolated_env: Path) -> None:
@@ -285,7 +294,7 @@ def test_a_broken_store_is_reported_with_its_line(isolated_env: Path) -> None:
     store.parent.mkdir()
     store.write_text("[default]\naws_access_key_id = A\n[[[broken\n")
     with pytest.raises(MalformedFileError, match=r"credentials, line 3"):
-        files.load_long_term_keys("default")
+        keystore.load_keys("default")
 
 
 # --- any valid file round-trips outside the managed section ------------------------------
@@ -300,7 +309,7 @@ def _sets_one_of(line: str, keys: dict[str, str]) -> bool:
 @given(
     generated=credential_files(),
     new_values=st.dictionaries(
-        st.sampled_from(files.MANAGED_KEYS),
+        st.sampled_from(INI_KEYS),
         st.from_regex(r"[A-Za-z0-9/+=]{1,30}", fullmatch=True),
         min_size=1,
     ),
@@ -315,7 +324,7 @@ def test_any_valid_file_round_trips_outside_the_managed_section(
     except Exception:
         assume(False)
     try:
-        result = files.update_section(text, profile, new_values)
+        result = ini.update_sections(text, {profile: new_values})
     except StscredsError:
         # Allowed only where any new section would make botocore refuse the whole file: it
         # would inherit a [DEFAULT] value that botocore cannot read.
@@ -327,10 +336,12 @@ def test_any_valid_file_round_trips_outside_the_managed_section(
 
     # botocore reads every other profile exactly as before, and ours with the new values
     # (and, if it is new, with the [DEFAULT] section's keys, as every section has them).
-    defaults = configparser.RawConfigParser()
-    defaults.read_string(text.replace("\r\n", "\n").replace("\r", "\n"))
+    # A new section shows every [DEFAULT] key it does not set, nested as botocore nests it.
+    parser = configparser.RawConfigParser()
+    parser.read_string(text.replace("\r\n", "\n").replace("\r", "\n"))
+    defaults = {k: ini.nested_value(v) for k, v in parser.defaults().items() if k not in new_values}
     assert {k: v for k, v in after.items() if k != profile} == {k: v for k, v in before.items() if k != profile}
-    assert after[profile] == {**defaults.defaults(), **before.get(profile, {}), **new_values}
+    assert after[profile] == {**defaults, **before.get(profile, {}), **new_values}
 
     # Every byte outside the managed section is unchanged.
     if index is None:
@@ -339,8 +350,8 @@ def test_any_valid_file_round_trips_outside_the_managed_section(
     head, tail = "".join(blocks[:index]), "".join(blocks[index + 1 :])
     assert result.startswith(head) and result.endswith(tail)
     # Inside it, every line but those of the keys being set is kept, in order.
-    old_middle = files._split_lines(blocks[index])
-    new_middle = files._split_lines(result[len(head) : len(result) - len(tail)])
+    old_middle = ini.split_lines(blocks[index])
+    new_middle = ini.split_lines(result[len(head) : len(result) - len(tail)])
     kept_old, skipping = [], False
     for line in old_middle:
         if _sets_one_of(line, new_values) and not line[:1].isspace():

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 from awsproxy import HANG, INVALID_KEY, SERVER_ERROR, WRONG_MFA_CODE, RecordingProxy, aws_error
-from conftest import IamUser, ScriptedUI, credentials_path, free_port, make_user, write_credentials
+from conftest import IamUser, ScriptedUI, broker_for, credentials_path, free_port, make_user, write_credentials
 
-from stscreds import commands, files
+from stscreds import broker, commands, ini, keystore
 from stscreds.aws import AwsApi, Timeouts
+from stscreds.credentials import INI_KEYS, RENEW_MARGIN_SECONDS, parse_expiration
 from stscreds.errors import (
     AwsError,
     AwsUnreachableError,
@@ -45,7 +46,7 @@ OTHER_PROFILES = (
 def auth(
     profile: str = "default", code: str = "123456", duration: int = 43200, serial: str | None = None
 ) -> commands.AuthResult:
-    return commands.authenticate(profile, duration, serial, ScriptedUI(code), AwsApi)
+    return commands.authenticate(profile, duration, serial, broker_for(ScriptedUI(code)))
 
 
 # --- init ------------------------------------------------------------------------------
@@ -64,7 +65,7 @@ def test_init_checks_the_pair_with_get_user_then_stores_it_private(
     assert result.user_name == "alice" and result.path == str(store)
     assert stat.S_IMODE(store.stat().st_mode) == 0o600
     assert stat.S_IMODE(store.parent.stat().st_mode) == 0o700
-    assert files.load_long_term_keys("default") == (user.access_key_id, user.secret_access_key)
+    assert keystore.load_keys("default") == (user.access_key_id, user.secret_access_key)
     assert [(c.iam_action, c.access_key_id) for c in proxy.calls] == [("iam:GetUser", user.access_key_id)]
     assert ui.prompts == ["AWS Access Key ID: ", "AWS Secret Access Key: "]
 
@@ -72,10 +73,10 @@ def test_init_checks_the_pair_with_get_user_then_stores_it_private(
 def test_init_keeps_other_profiles_and_tightens_an_existing_folder(user: IamUser, isolated_env: Path) -> None:
     folder = isolated_env / ".stscreds"
     folder.mkdir(mode=0o755)
-    files.save_long_term_keys("work", "AKIAOTHEROTHEROTHER1", "other-secret")
+    keystore.save_keys("work", "AKIAOTHEROTHEROTHER1", "other-secret")
     commands.init_profile("default", ScriptedUI(user.access_key_id, user.secret_access_key), AwsApi, environ={})
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
-    assert files.load_long_term_keys("work") == ("AKIAOTHEROTHEROTHER1", "other-secret")
+    assert keystore.load_keys("work") == ("AKIAOTHEROTHEROTHER1", "other-secret")
 
 
 def test_init_with_rejected_keys_saves_nothing(user: IamUser, proxy: RecordingProxy, isolated_env: Path) -> None:
@@ -108,7 +109,7 @@ def test_auth_writes_the_session_and_keeps_everything_else(
     store_keys(user)
     path = write_credentials(isolated_env, OTHER_PROFILES)
     ui = ScriptedUI("123456")
-    result = commands.authenticate("default", 43200, None, ui, AwsApi)
+    result = commands.authenticate("default", 43200, None, broker_for(ui))
 
     assert [c.iam_action for c in proxy.calls] == ["iam:GetUser", "iam:ListMFADevices", "sts:GetSessionToken"]
     assert {c.access_key_id for c in proxy.calls} == {user.access_key_id}
@@ -127,11 +128,11 @@ def test_auth_writes_the_session_and_keeps_everything_else(
     head, _, tail = OTHER_PROFILES.partition("[default]\r\n")
     assert text.startswith(head + "[default]\r\nregion = eu-west-1\r\n")
     assert text.endswith("\r\n\r\n" + tail.partition("\r\n\r\n")[2])
-    default = files.read_shared_credentials(str(path))["default"]
+    default = ini.read(str(path)).sections["default"]
     assert default["region"] == "eu-west-1"
     assert default["aws_session_token"].startswith("AQoEXAMPLE")
-    assert default["aws_access_key_id"] == result.values["aws_access_key_id"]
-    assert files.parse_expiration(default["x_security_token_expires"]) == int(result.expiration.timestamp())
+    assert default["aws_access_key_id"] == result.credentials.access_key_id
+    assert parse_expiration(default["x_security_token_expires"]) == int(result.credentials.expiration.timestamp())
     assert result.path == str(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
@@ -141,7 +142,7 @@ def test_auth_creates_the_aws_folder_and_file_on_a_new_machine(user: IamUser, st
     auth()
     text = credentials_path(isolated_env).read_text()
     assert text.startswith("[default]\naws_access_key_id = ")
-    assert set(files.read_shared_credentials(str(credentials_path(isolated_env)))["default"]) == set(files.MANAGED_KEYS)
+    assert set(ini.read(str(credentials_path(isolated_env))).sections["default"]) == set(INI_KEYS)
 
 
 def test_auth_honours_aws_shared_credentials_file_and_symlinks(
@@ -162,7 +163,7 @@ def test_auth_honours_aws_shared_credentials_file_and_symlinks(
 def test_auth_with_another_profile(user: IamUser, store_keys, isolated_env: Path) -> None:
     store_keys(user, profile="work")
     auth(profile="work")
-    assert "work" in files.read_shared_credentials(str(credentials_path(isolated_env)))
+    assert "work" in ini.read(str(credentials_path(isolated_env))).sections
     with pytest.raises(NotInitialisedError, match="stscreds init`"):
         auth(profile="default")
 
@@ -172,8 +173,8 @@ def test_auth_each_time_replaces_the_token(
 ) -> None:
     store_keys(user)
     proxy.unique_tokens = True
-    first = auth().values["aws_session_token"]
-    second = auth().values["aws_session_token"]
+    first = auth().credentials.session_token
+    second = auth().credentials.session_token
     assert first != second
     text = credentials_path(isolated_env).read_text()
     assert text.count("aws_session_token") == 1 and second in text
@@ -239,7 +240,7 @@ def test_several_mfa_devices(proxy: RecordingProxy, moto_port: int, store_keys) 
     assert proxy.calls[-1].params["SerialNumber"] == carol.mfa_serials[1]
 
     ui = ScriptedUI("3", "2", "123456", interactive=True)
-    commands.authenticate("default", 3600, None, ui, AwsApi)
+    commands.authenticate("default", 3600, None, broker_for(ui))
     assert proxy.calls[-1].params["SerialNumber"] == carol.mfa_serials[1]
     assert ui.prompts[:2] == ["Choose 1-2: ", "Choose 1-2: "]
 
@@ -260,7 +261,7 @@ def test_malformed_credentials_file_is_reported_before_any_prompt_or_call(
     path = write_credentials(isolated_env, "[work]\nregion = x\nthis line is not a setting\n")
     ui = ScriptedUI("123456")
     with pytest.raises(MalformedFileError, match=r"credentials, line 3: ") as caught:
-        commands.authenticate("default", 3600, None, ui, AwsApi)
+        commands.authenticate("default", 3600, None, broker_for(ui))
     assert str(path) in str(caught.value)
     assert ui.prompts == [] and proxy.calls == []
 
@@ -272,7 +273,7 @@ def test_a_file_botocore_refuses_for_a_multi_line_value_is_reported_before_any_p
     write_credentials(isolated_env, "[work]\ns3 =\n  no equals sign here\n")
     ui = ScriptedUI("123456")
     with pytest.raises(MalformedFileError, match="multi-line value"):
-        commands.authenticate("default", 3600, None, ui, AwsApi)
+        commands.authenticate("default", 3600, None, broker_for(ui))
     assert ui.prompts == [] and proxy.calls == []
 
 
@@ -294,7 +295,9 @@ def test_a_hanging_endpoint_times_out(user: IamUser, proxy: RecordingProxy, stor
     quick = Timeouts(connect=1, read=1, attempts=2)
     started = time.monotonic()
     with pytest.raises(AwsUnreachableError, match="iam:GetUser"):
-        commands.authenticate("default", 3600, None, ScriptedUI("123456"), lambda k, s, p: AwsApi(k, s, p, quick))
+        commands.authenticate(
+            "default", 3600, None, broker_for(ScriptedUI("123456"), lambda k, s, t, p: AwsApi(k, s, t, p, quick))
+        )
     assert time.monotonic() - started < 8
     assert proxy.actions == ["iam:GetUser", "iam:GetUser"]
 
@@ -362,10 +365,10 @@ def test_signs_with_the_stored_keys_not_the_environment(
 
 def test_read_a_valid_session_makes_no_call(user: IamUser, proxy: RecordingProxy, store_keys) -> None:
     store_keys(user)
-    token = auth().values["aws_session_token"]
+    token = auth().credentials.session_token
     proxy.calls.clear()
     ui = ScriptedUI()
-    assert commands.read_value("aws_session_token", "default", ui, AwsApi) == token
+    assert commands.read_value("aws_session_token", "default", broker_for(ui)) == token
     assert proxy.calls == [] and ui.prompts == []
 
 
@@ -373,10 +376,10 @@ def test_read_an_expired_session_authenticates_first(user: IamUser, proxy: Recor
     store_keys(user)
     result = auth(duration=3600)
     proxy.unique_tokens = True
-    later = (result.expiration + timedelta(minutes=1)).timestamp()
+    later = (result.credentials.expiration + timedelta(minutes=1)).timestamp()
     ui = ScriptedUI("123456")
-    value = commands.read_value("aws_session_token", "default", ui, AwsApi, clock=lambda: later)
-    assert value != result.values["aws_session_token"] and value.startswith("FwoGZXIvYXdzEXAMPLETOKEN")
+    value = commands.read_value("aws_session_token", "default", broker_for(ui, clock=lambda: later))
+    assert value != result.credentials.session_token and value.startswith("FwoGZXIvYXdzEXAMPLETOKEN")
     assert proxy.actions[-1] == "sts:GetSessionToken"
     assert proxy.calls[-1].params["DurationSeconds"] == "43200"
 
@@ -384,9 +387,9 @@ def test_read_an_expired_session_authenticates_first(user: IamUser, proxy: Recor
 def test_read_counts_a_session_about_to_end_as_expired(user: IamUser, proxy: RecordingProxy, store_keys) -> None:
     store_keys(user)
     result = auth(duration=3600)
-    almost = result.expiration.timestamp() - files.EXPIRY_MARGIN_SECONDS + 1
+    almost = result.credentials.expiration.timestamp() - RENEW_MARGIN_SECONDS + 1
     with pytest.raises(NoInputError):
-        commands.read_value("aws_session_token", "default", ScriptedUI(), AwsApi, clock=lambda: almost)
+        commands.read_value("aws_session_token", "default", broker_for(ScriptedUI(), clock=lambda: almost))
 
 
 def test_read_with_no_way_to_ask_fails_and_writes_nothing(
@@ -395,18 +398,18 @@ def test_read_with_no_way_to_ask_fails_and_writes_nothing(
     store_keys(user)
     path = write_credentials(isolated_env, OTHER_PROFILES)
     with pytest.raises(NoInputError):
-        commands.read_value("aws_session_token", "default", ScriptedUI(), AwsApi)
+        commands.read_value("aws_session_token", "default", broker_for(ScriptedUI()))
     assert path.read_bytes() == OTHER_PROFILES.encode()
     assert "sts:GetSessionToken" not in proxy.actions
 
 
 def test_read_an_unknown_key(proxy: RecordingProxy) -> None:
     with pytest.raises(UsageError, match="unknown key 'region'"):
-        commands.read_value("region", "default", ScriptedUI(), AwsApi)
+        commands.read_value("region", "default", broker_for(ScriptedUI()))
 
 
 def test_read_a_session_without_a_recorded_expiry_counts_as_missing(isolated_env: Path) -> None:
     write_credentials(
         isolated_env, "[default]\naws_access_key_id = A\naws_secret_access_key = B\naws_session_token = C\n"
     )
-    assert files.current_session("default", time.time()) is None
+    assert broker.cached("default", RENEW_MARGIN_SECONDS) is None

@@ -28,6 +28,7 @@ from conftest import (
     IamUser,
     ScriptedUI,
     assert_one_line_failure,
+    broker_for,
     credentials_path,
     make_user,
     run,
@@ -35,21 +36,27 @@ from conftest import (
     write_credentials,
 )
 
-from stscreds import commands, files
+from stscreds import commands, lock, paths
 from stscreds.aws import AwsApi, Timeouts
+from stscreds.credentials import INI_KEYS
 from stscreds.errors import mask
 
 
 def auth(profile: str = "default") -> commands.AuthResult:
-    return commands.authenticate(profile, 3600, None, ScriptedUI("123456"), AwsApi)
+    return commands.authenticate(profile, 3600, None, broker_for(ScriptedUI("123456")))
+
+
+def session_lock() -> lock.SourceLock:
+    """The lock another stscreds holds while it renews the session of [default]."""
+    return lock.SourceLock("session.default", lambda message: None)
 
 
 def home_files(home: Path) -> dict[str, bytes]:
-    """Every file under HOME and its bytes, but the lock file, whose content is a pid."""
+    """Every file under HOME and its bytes, but the lock files, whose content is a pid."""
     return {
         str(path.relative_to(home)): path.read_bytes()
         for path in sorted(home.rglob("*"))
-        if path.is_file() and path != Path(files.lock_path())
+        if path.is_file() and path.parent != Path(paths.locks_dir())
     }
 
 
@@ -113,7 +120,7 @@ def test_auth_changes_only_the_managed_lines(
     store_keys(user)
     path = write_credentials(isolated_env, before)
     others_before = {k: v for k, v in raw_config_parse(str(path)).items() if k != "default"}
-    values = auth().values
+    values = auth().credentials.as_ini()
     expected = after
     for placeholder, key in (
         ("AK", "aws_access_key_id"),
@@ -145,19 +152,22 @@ def test_modes_under_umask_000_and_no_temp_files(user: IamUser, isolated_env: Pa
             timeout=60,
         )
         assert done.returncode == 0, done.stderr
+    locks = isolated_env / ".stscreds" / "locks"
     mode = {
-        p: stat.S_IMODE((isolated_env / p).stat().st_mode)
-        for p in (".stscreds", ".stscreds/credentials", ".stscreds/lock", ".aws", ".aws/credentials")
+        str(p.relative_to(isolated_env)): stat.S_IMODE(p.stat().st_mode)
+        for p in (isolated_env / ".stscreds", isolated_env / ".aws", *isolated_env.rglob("*"))
     }
     assert mode == {
         ".stscreds": 0o700,
         ".stscreds/credentials": 0o600,
-        ".stscreds/lock": 0o600,
+        ".stscreds/locks": 0o700,
+        **{str(p.relative_to(isolated_env)): 0o600 for p in locks.iterdir()},
         ".aws": 0o700,
         ".aws/credentials": 0o600,
     }
+    assert "session.default" in {p.name for p in locks.iterdir()}
     assert sorted(p.name for p in (isolated_env / ".aws").iterdir()) == ["credentials"]
-    assert sorted(p.name for p in (isolated_env / ".stscreds").iterdir()) == ["credentials", "lock"]
+    assert sorted(p.name for p in (isolated_env / ".stscreds").iterdir()) == ["credentials", "locks"]
 
 
 # Another program reading the file with botocore's own parser, as fast as it can, until told
@@ -190,7 +200,7 @@ def test_a_reader_never_sees_a_partial_file(
     stop = tmp_path / "stop"
     reader = subprocess.Popen([sys.executable, "-c", READER, str(path), str(stop)], stdout=subprocess.PIPE, text=True)
     try:
-        issued = {auth().values["aws_session_token"] for _ in range(12)}
+        issued = {auth().credentials.session_token for _ in range(12)}
     finally:
         stop.touch()
         report = json.loads(reader.communicate(timeout=30)[0])
@@ -234,7 +244,7 @@ def test_waiting_is_bounded_and_says_why(
     write_credentials(isolated_env, EXPIRED_SESSION)
     before = home_files(isolated_env)
     proxy.calls.clear()
-    with files.AuthLock(lambda message: None):  # another stscreds, busy with its prompt
+    with session_lock():  # another stscreds, busy with its prompt
         started = time.monotonic()
         done = run(
             isolated_env, "read", "aws_session_token", stdin="123456\n", env={**env, "STSCREDS_LOCK_TIMEOUT": "1"}
@@ -259,29 +269,49 @@ def test_a_killed_stscreds_leaves_no_lock_behind(
     assert "waiting" not in done.stderr
 
 
+# Another stscreds, in its own process: it takes the lock, says so, waits for "go", then
+# renews the session (the code typed into it is 123456) and exits, which releases the lock.
+HOLDER = """
+import pathlib, sys
+from stscreds import commands, lock, sources
+from stscreds.prompts import MfaPrompter, NoInputUI
+ready, go = map(pathlib.Path, sys.argv[1:])
+with lock.SourceLock("session.default", print):
+    ready.touch()
+    while not go.exists():
+        pass
+    broker = commands.Broker(NoInputUI("holder"), lambda profile: MfaPrompter(lambda serial: "123456"))
+    broker.renew(sources.SessionTokenSource("default", 3600))
+"""
+
+
 def test_the_waiting_stscreds_uses_the_session_the_other_wrote(
-    user: IamUser, proxy: RecordingProxy, store_keys, isolated_env: Path
+    user: IamUser, proxy: RecordingProxy, store_keys, isolated_env: Path, tmp_path: Path
 ) -> None:
     store_keys(user)
     write_credentials(isolated_env, EXPIRED_SESSION)
     proxy.unique_tokens = True
-    lock = files.AuthLock(lambda message: None).__enter__()
-    results: list[str] = []
-    ui = ScriptedUI()  # no answers: it must not need to ask
-    waiter = threading.Thread(
-        target=lambda: results.append(commands.read_value("aws_session_token", "default", ui, AwsApi))
-    )
-    waiter.start()
-    time.sleep(0.5)
+    ready, go = tmp_path / "ready", tmp_path / "go"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(ready), str(go)])
     try:
-        fresh = commands._authenticate(  # what the holder does meanwhile
-            "default", commands._prepare("default"), 3600, None, ScriptedUI(), AwsApi, lambda serial: "123456"
+        deadline = time.monotonic() + 30
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        results: list[str] = []
+        ui = ScriptedUI()  # no answers: it must not need to ask
+        waiter = threading.Thread(
+            target=lambda: results.append(commands.read_value("aws_session_token", "default", broker_for(ui)))
         )
+        waiter.start()
+        time.sleep(0.5)
+        go.touch()
+        waiter.join(30)
     finally:
-        lock.__exit__(None, None, None)
-    waiter.join(10)
-    assert results == [fresh.values["aws_session_token"]]
+        assert holder.wait(30) == 0
+    fresh = raw_config_parse(str(credentials_path(isolated_env)))["default"]["aws_session_token"]
+    assert results == [fresh] and fresh.startswith("FwoGZXIvYXdzEXAMPLETOKEN")
     assert any("is authenticating; waiting" in line for line in ui.said) and ui.prompts == []
+    assert proxy.actions.count("sts:GetSessionToken") == 1
 
 
 # --- 4. faults -------------------------------------------------------------------------------
@@ -321,7 +351,7 @@ def test_one_hang_is_retried_and_succeeds(user: IamUser, proxy: RecordingProxy, 
     store_keys(user)
     proxy.faults["GetSessionToken"] = HANG.once()
     quick = Timeouts(connect=1, read=1)
-    commands.authenticate("default", 3600, None, ScriptedUI("123456"), lambda k, s, p: AwsApi(k, s, p, quick))
+    commands.authenticate("default", 3600, None, broker_for(ScriptedUI("123456"), lambda *a: AwsApi(*a, quick)))
     assert proxy.actions.count("sts:GetSessionToken") == 2
 
 
@@ -382,7 +412,7 @@ BAD_INPUT = {
         ("auth",),
         {"AWS_SHARED_CREDENTIALS_FILE": "~/folder"},
         1,
-        "folder: Is a directory",
+        "folder is not a regular file, so botocore and the AWS CLI read no credentials file from it",
     ),
     "a credentials path under a file": (
         lambda home: (home / "plain").write_text("x"),
@@ -457,7 +487,7 @@ def test_a_malformed_mfa_code_is_asked_again_on_a_terminal(
 def secrets_of(user: IamUser, home: Path) -> list[str]:
     """The long-term pair and the session's three credential values."""
     session = raw_config_parse(str(credentials_path(home)))["default"]
-    return [user.access_key_id, user.secret_access_key, *(session[key] for key in files.CREDENTIAL_KEYS)]
+    return [user.access_key_id, user.secret_access_key, *(session[key] for key in INI_KEYS[:3])]
 
 
 def test_a_terminal_never_shows_a_secret(user: IamUser, isolated_env: Path, env: dict[str, str]) -> None:
@@ -523,7 +553,8 @@ def _hook(event, args):
             _record("write", os.fsdecode(path) if not isinstance(path, int) else path)
     elif event in ("os.rename", "os.replace", "os.mkdir", "os.symlink", "os.link"):
         _record(event, *[os.fsdecode(a) for a in args[:2] if isinstance(a, (str, bytes))])
-    elif event in ("subprocess.Popen", "os.exec", "os.posix_spawn", "os.spawn", "os.system"):
+    # Not os.posix_spawn: since Python 3.13, subprocess raises it as well as subprocess.Popen.
+    elif event in ("subprocess.Popen", "os.exec", "os.spawn", "os.system"):
         _record("run", repr(args[:2]))
 
 sys.addaudithook(_hook)
@@ -557,9 +588,10 @@ def test_secrets_go_only_into_the_two_credentials_files(
     touched = {path for event in events if event[0] != "run" for path in event[1:]}
     assert touched and all(f"{path}{os.sep}".startswith(allowed) for path in touched), touched
     written = {Path(p) for p in touched if Path(p).is_file()}
-    assert written == {credentials_path(isolated_env), isolated_env / ".stscreds/credentials", Path(files.lock_path())}
+    locks = {p for p in written if p.parent == Path(paths.locks_dir())}
+    assert written - locks == {credentials_path(isolated_env), isolated_env / ".stscreds/credentials"}
     secrets = secrets_of(user, isolated_env)
-    assert all(secret.encode() not in Path(files.lock_path()).read_bytes() for secret in secrets)
+    assert locks and all(secret.encode() not in p.read_bytes() for p in locks for secret in secrets)
     # What it started: the MFA command and exec's command, with their own arguments only.
     started = [event[1] for event in events if event[0] == "run"]
     assert len(started) == 2
@@ -592,7 +624,7 @@ def test_ctrl_c_anywhere_exits_130_with_one_line_and_writes_nothing(
     store_keys(make_user(moto_port, "carol", mfa_devices=devices))
     write_credentials(isolated_env, EXPIRED_SESSION)
     before = home_files(isolated_env)
-    holder = files.AuthLock(lambda message: None).__enter__() if "waiting" in prompt else None
+    holder = session_lock().__enter__() if "waiting" in prompt else None
     try:
         shell = spawn(f"{STSCREDS} {command}", env, isolated_env)
         for answer in answers:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from awsproxy import RecordingProxy
-from conftest import IamUser, ScriptedUI
+from conftest import IamUser, ScriptedUI, broker_for
 from parliament import analyze_policy_string
 
 from stscreds import commands
@@ -72,7 +72,7 @@ def test_everything_else_is_denied_without_mfa() -> None:
 
 def test_stscreds_calls_exactly_what_the_policy_allows_without_mfa(user: IamUser, proxy: RecordingProxy) -> None:
     commands.init_profile("default", ScriptedUI(user.access_key_id, user.secret_access_key), AwsApi, environ={})
-    commands.authenticate("default", 3600, None, ScriptedUI("123456"), AwsApi)
+    commands.authenticate("default", 3600, None, broker_for(ScriptedUI("123456")))
     with_long_term_keys = {call.iam_action for call in proxy.calls if call.access_key_id == user.access_key_id}
     assert with_long_term_keys == allowed_without_mfa()
     assert {call.access_key_id for call in proxy.calls} == {user.access_key_id}

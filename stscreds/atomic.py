@@ -1,0 +1,255 @@
+"""Writing files so that nothing is ever half-written, and knowing beforehand that we can.
+
+A write goes to a temp file in the target's folder, is fsynced and renamed over the target:
+readers see the old file or the new one, never a mix. Symlinks are followed (the link stays,
+its target is replaced), and the file is 0600 whatever the umask.
+
+Two places cannot take a rename: a single file bind-mounted into a container (`docker run -v
+~/.aws/credentials:...`, the rename fails with EBUSY) and a writable file in a folder we may not
+write. There the new content is written in place, as `aws configure set` does, after making
+sure the disk has room for it.
+
+`check_writable` answers beforehand whether a later write will work, so that a command can
+fail before it asks for an MFA code rather than after.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+from stscreds.errors import FileAccessError, StscredsError
+
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
+
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+# A rename over the target cannot work here, but writing into the file may.
+_RENAME_REFUSED = (errno.EBUSY, errno.EXDEV, errno.EPERM, errno.EACCES, errno.EROFS)
+
+
+class NotRegularFileError(StscredsError):
+    """The path names something that is not a regular file: botocore reads no file there."""
+
+    def __init__(self, path: str, what: str = "file") -> None:
+        super().__init__(
+            f"{path} is not a regular file, so botocore and the AWS CLI read no {what} from it; nothing was written"
+        )
+
+
+def make_folders(folder: str, mode: int = FOLDER_MODE, enforce: bool = False) -> None:
+    """Create `folder` and every missing folder above it with `mode`, whatever the umask
+    (os.makedirs gives the ones above the default mode). `enforce` also sets `mode` on
+    `folder` when it exists already."""
+    missing = []
+    current = os.path.abspath(folder)
+    while not os.path.isdir(current):
+        missing.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, mode)
+        except FileExistsError:
+            if not os.path.isdir(path):
+                raise FileAccessError("create", path, OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))) from None
+            continue
+        except OSError as error:
+            raise FileAccessError("create", path, error) from None
+        _chmod(path, mode)
+    if enforce and not missing:
+        _chmod(folder, mode)
+
+
+def _chmod(path: str, mode: int) -> None:
+    try:
+        if stat.S_IMODE(os.stat(path).st_mode) != mode:
+            os.chmod(path, mode)
+    except OSError as error:
+        raise FileAccessError("set permissions on", path, error) from None
+
+
+def check_writable(path: str, what: str = "file") -> None:
+    """Raise now if `write_file(path, ...)` would fail later: a target that is not a regular
+    file, a read-only file system, a folder we may not write (unless the file itself can be
+    written in place), a folder we cannot create."""
+    if not path:
+        raise StscredsError(f"no {what} to write to: its variable is set but empty")
+    target = os.path.realpath(path)
+    try:
+        status: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        status = None
+    except OSError as error:
+        raise FileAccessError("write", path, error) from None
+    if status is not None and not stat.S_ISREG(status.st_mode):
+        raise NotRegularFileError(path, what)
+    folder = os.path.dirname(target)
+    if status is not None and _is_mount_point(target):
+        _probe_in_place(target, path)  # only an in-place write can work there
+        return
+    if not os.path.isdir(folder):
+        ancestor = folder
+        while not os.path.isdir(ancestor) and os.path.dirname(ancestor) != ancestor:
+            ancestor = os.path.dirname(ancestor)
+        if os.path.exists(ancestor) and not os.access(ancestor, os.W_OK | os.X_OK):
+            raise FileAccessError("create a folder in", ancestor, OSError(errno.EACCES, os.strerror(errno.EACCES)))
+        return
+    probe = _temp_name(target)
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC | _NOFOLLOW, FILE_MODE))
+        os.unlink(probe)
+    except OSError as error:
+        if status is None:
+            raise FileAccessError("write", path, error) from None
+        _probe_in_place(target, path)
+
+
+def _probe_in_place(target: str, path: str) -> None:
+    try:
+        os.close(os.open(target, os.O_WRONLY | _CLOEXEC | _NOFOLLOW | os.O_NONBLOCK))
+    except OSError as error:
+        raise FileAccessError("write", path, error) from None
+
+
+def _is_mount_point(target: str) -> bool:
+    """Whether `target` is itself mounted (a bind-mounted single file, say). os.path.ismount
+    misses a file bind-mounted from the same file system, so ask the kernel (Linux)."""
+    if os.path.ismount(target):
+        return True
+    try:
+        with open("/proc/self/mountinfo", "rb") as stream:
+            table = stream.read()
+    except OSError:
+        return False
+    encoded = os.fsencode(target)
+    for line in table.splitlines():
+        fields = line.split(b" ")
+        if len(fields) > 4 and _unescape_mount_path(fields[4]) == encoded:
+            return True
+    return False
+
+
+def _unescape_mount_path(field: bytes) -> bytes:
+    r"""mountinfo writes space, tab, newline and backslash in paths as \040, \011, \012, \134."""
+    if b"\\" not in field:
+        return field
+    out, i = bytearray(), 0
+    while i < len(field):
+        if field[i : i + 1] == b"\\" and field[i + 1 : i + 4].isdigit():
+            out.append(int(field[i + 1 : i + 4], 8))
+            i += 4
+        else:
+            out += field[i : i + 1]
+            i += 1
+    return bytes(out)
+
+
+def _temp_name(target: str) -> str:
+    folder, name = os.path.split(target)
+    return os.path.join(folder, f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+
+
+def write_file(path: str, data: bytes, mode: int = FILE_MODE) -> None:
+    """Replace the file at `path` (or a symlink's target) with `data`: all or nothing, where a
+    rename can be used; in place, with room made first, where it cannot."""
+    target = os.path.realpath(path)  # write through symlinks, so the link itself survives
+    temp = _temp_name(target)
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC | _NOFOLLOW, mode)
+    except OSError as error:
+        if error.errno in _RENAME_REFUSED and os.path.isfile(target):
+            _write_in_place(target, path, data, mode)
+            return
+        raise FileAccessError("write", path, error) from None
+    try:
+        try:
+            os.fchmod(fd, mode)  # the umask may have removed bits, or left others
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.replace(temp, target)
+        except OSError as error:
+            if error.errno not in _RENAME_REFUSED or not os.path.isfile(target):
+                raise
+            os.unlink(temp)
+            _write_in_place(target, path, data, mode)
+            return
+    except BaseException as error:  # Ctrl-C, SIGTERM and SIGHUP (see cli.py) too: no temp file stays
+        try:
+            os.unlink(temp)
+        except FileNotFoundError:
+            pass
+        if isinstance(error, OSError) and not isinstance(error, FileAccessError):
+            raise FileAccessError("write", path, error) from None
+        raise
+    _fsync_folder(os.path.dirname(target))
+
+
+def _write_all(fd: int, data: bytes, offset: int | None = None) -> None:
+    view = memoryview(data)
+    position = offset
+    while view:
+        written = os.write(fd, view) if position is None else os.pwrite(fd, view, position)
+        view = view[written:]
+        if position is not None:
+            position += written
+
+
+def _write_in_place(target: str, path: str, data: bytes, mode: int) -> None:
+    """Overwrite the file itself. Readers may see the change happen, but the disk cannot fill
+    up halfway: the room is reserved before the first byte changes."""
+    try:
+        fd = os.open(target, os.O_WRONLY | _CLOEXEC | _NOFOLLOW)
+    except OSError as error:
+        raise FileAccessError("write", path, error) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFileError(path)
+        try:
+            os.posix_fallocate(fd, 0, max(len(data), 1))
+        except OSError as error:
+            if error.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENODEV):
+                raise
+        _write_all(fd, data, offset=0)
+        os.ftruncate(fd, len(data))
+        try:
+            os.fchmod(fd, mode)
+        except OSError:
+            pass  # a file mounted from elsewhere may keep its owner's mode
+        os.fsync(fd)
+    except OSError as error:
+        raise FileAccessError("write", path, error) from None
+    finally:
+        os.close(fd)
+
+
+def _fsync_folder(folder: str) -> None:
+    """Make the rename itself durable."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | _CLOEXEC)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def remove_file(path: str) -> bool:
+    """Delete `path` if it is there; True when it was."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    except OSError as error:
+        raise FileAccessError("remove", path, error) from None
+    return True

@@ -1,0 +1,121 @@
+"""The one credentials broker: "valid credentials for profile P, with at least M seconds left".
+
+It looks in the source's store; if they are not there, it takes the source's lock, looks
+again (another process may have renewed meanwhile), fetches from the source, stores, and
+returns. Every consumer (`read`, `env`, `exec`, `credential-process`, the library) asks it,
+and it is the only place that decides whether to renew. Sources (a session token, an assumed
+role, an IAM Identity Center role) slot in behind it without changing it.
+
+`cached` is the part the fast path uses: standard library only, no lock, no network.
+"""
+
+from __future__ import annotations
+
+import time
+
+from stscreds import profiles
+from stscreds.credentials import RENEW_MARGIN_SECONDS, Credentials
+from stscreds.errors import NoInputError, debug
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # collections.abc alone costs the fast path a millisecond
+    from collections.abc import Callable
+    from typing import Protocol
+
+    from stscreds.aws import ApiFactory
+    from stscreds.prompts import UI, MfaPrompter
+    from stscreds.sources import Source
+
+    class Store(Protocol):
+        """Where a source's credentials are kept."""
+
+        path: str
+
+        def load(self) -> Credentials | None: ...
+
+        def prepare(self) -> None: ...
+
+        def save(self, credentials: Credentials) -> None: ...
+
+    Clock = Callable[[], float]  # seconds since the epoch, like time.time
+
+
+def cached(profile: str, min_seconds: float, now: float | None = None) -> Credentials | None:
+    """The profile's stored credentials when they have more than `min_seconds` left, else None."""
+    credentials = profiles.store_for(profile).load()
+    if credentials is None or not credentials.outlives(min_seconds, now):
+        return None
+    return credentials
+
+
+class Broker:
+    """Renews what must be renewed, with I/O given to it: a UI for messages and choices, where
+    MFA codes come from (per stscreds profile), how to call AWS, and a clock."""
+
+    def __init__(
+        self,
+        ui: UI,
+        mfa_for: Callable[[str], MfaPrompter],
+        make_api: ApiFactory | None = None,
+        clock: Clock = time.time,
+    ) -> None:
+        self.ui = ui
+        self.mfa_for = mfa_for
+        self._make_api = make_api
+        self.clock = clock
+
+    @property
+    def make_api(self) -> ApiFactory:
+        if self._make_api is None:
+            from stscreds.aws import AwsApi  # boto3 is slow to import: only renewals need it
+
+            self._make_api = AwsApi
+        return self._make_api
+
+    def get(
+        self, profile: str, min_seconds: float = RENEW_MARGIN_SECONDS, fallback_seconds: float | None = None
+    ) -> Credentials:
+        """Credentials for `profile` with more than `min_seconds` left, renewed if need be.
+        When renewing needs an MFA code that nothing can give, credentials with more than
+        `fallback_seconds` left do instead."""
+        return self.get_from(profiles.resolve(profile), min_seconds, fallback_seconds)
+
+    def get_from(
+        self, source: Source, min_seconds: float = RENEW_MARGIN_SECONDS, fallback_seconds: float | None = None
+    ) -> Credentials:
+        current = source.store.load()
+        if current is not None and current.outlives(min_seconds, self.clock()):
+            debug(__name__, "%s: valid until %s", source.store, current.expiration_text)
+            return current
+        debug(__name__, "%s: no credentials with %d s left", source.store, min_seconds)
+        try:
+            return self._renew(source, min_seconds)
+        except NoInputError:
+            if (
+                fallback_seconds is not None
+                and current is not None
+                and current.outlives(fallback_seconds, self.clock())
+            ):
+                debug(__name__, "%s: cannot renew now; the current credentials will do", source.store)
+                return current
+            raise
+
+    def renew(self, source: Source) -> Credentials:
+        """New credentials from `source` now, whatever the store holds (`auth`)."""
+        return self._renew(source, None)
+
+    def _renew(self, source: Source, min_seconds: float | None) -> Credentials:
+        from stscreds.lock import SourceLock
+
+        source.prepare(self)  # before the lock: a broken file should not make others wait
+        with SourceLock(source.lock_name, self.ui.say):
+            if min_seconds is not None:
+                current = source.store.load()  # renewed while we waited?
+                if current is not None and current.outlives(min_seconds, self.clock()):
+                    return current
+                if source.renewal_notice:
+                    self.ui.say(source.renewal_notice)
+            credentials = source.fetch(self)
+            source.store.save(credentials)
+            source.saved(credentials)
+            return credentials

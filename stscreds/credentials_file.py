@@ -1,0 +1,75 @@
+"""The shared credentials file (`~/.aws/credentials`): where a profile's MFA session lives.
+
+The file belongs to the user and to every other AWS tool. A session is four keys in the
+profile's section, written with the byte-exact editor, so that nothing else in the file
+changes; `prepare` runs before any MFA prompt and fails if the write could not happen (a
+file botocore would read differently after the edit, something that is not a regular file, a
+read-only folder), so that no code is spent on a command that cannot finish.
+"""
+
+from __future__ import annotations
+
+import os
+
+from stscreds import ini, paths
+from stscreds.credentials import Credentials
+from stscreds.errors import StscredsError
+
+# What `prepare` edits in its trial run: values of the shape every real one has.
+_TRIAL = Credentials("trial", "trial", "trial", 0.0)
+
+
+class SectionStore:
+    """Credentials kept in one [section] of an INI file that others read too."""
+
+    def __init__(self, path: str, section: str, what: str = "credentials file") -> None:
+        self.path = path
+        self.section = section
+        self.what = what
+
+    def __repr__(self) -> str:
+        return f"[{self.section}] of {self.path}"
+
+    def load(self) -> Credentials | None:
+        """The complete credentials in the section, whatever their expiry; None if there are none."""
+        return Credentials.from_ini(ini.read(self.path).sections.get(self.section))
+
+    def prepare(self) -> None:
+        """Fail now if `save` would fail: run the edit on the current text and check that the
+        file can be written."""
+        from stscreds import atomic  # only writers need it: not the fast path
+
+        document = self._document()
+        ini.update_sections(document.text, {self.section: _TRIAL.as_ini()}, self.path)
+        atomic.check_writable(self.path, self.what)
+
+    def save(self, credentials: Credentials) -> None:
+        from stscreds import atomic
+        from stscreds.lock import SourceLock
+
+        # Profiles of one file are renewed under different locks: their writes take turns.
+        with SourceLock(f"file.{os.path.realpath(self.path)}", lambda message: None):
+            document = self._document()  # read again: it may have changed while we prompted
+            text = ini.update_sections(document.text, {self.section: credentials.as_ini()}, self.path)
+            # ~/.aws may not exist on a new machine; the AWS CLI creates it the same way.
+            atomic.make_folders(os.path.dirname(os.path.realpath(self.path)))
+            atomic.write_file(self.path, text.encode(ini.file_encoding()))
+            ini.remember(self.path, text)
+
+    def _document(self) -> ini.Document:
+        if not self.path:
+            raise StscredsError(
+                f"{paths.CREDENTIALS_FILE_VARIABLE} is set but empty, so botocore and the AWS CLI read no "
+                "credentials file; unset it or name a file; nothing was written"
+            )
+        document = ini.read(self.path)
+        if document.kind == ini.NOT_REGULAR:
+            from stscreds.atomic import NotRegularFileError
+
+            raise NotRegularFileError(self.path, self.what)
+        return document
+
+
+def session_store(profile: str) -> SectionStore:
+    """Where `auth` keeps the MFA session of `profile`: its section of the shared file."""
+    return SectionStore(paths.shared_credentials_file(), profile)

@@ -1,0 +1,37 @@
+"""What `stscreds status` reports: read from the stores, with no network and no prompt.
+
+Standard library only: while the session is valid, `status` is answered by the fast path,
+through this same function, so both paths print the same.
+"""
+
+from __future__ import annotations
+
+import time
+
+from stscreds import keystore, paths, profiles
+from stscreds.credentials import RENEW_MARGIN_SECONDS
+from stscreds.errors import mask
+
+
+def status_report(profile: str, now: float | None = None) -> dict[str, object]:
+    """The report `status` prints (as text, or as JSON with these keys in this order)."""
+    now = time.time() if now is None else now
+    store = profiles.store_for(profile)
+    credentials = store.load()
+    report: dict[str, object] = {"profile": profile, "path": store.path}
+    role_arn = getattr(store, "role_arn", None)
+    if role_arn:
+        report["role_arn"] = role_arn
+        report["source_profile"] = getattr(store, "source_profile", None)
+    public = keystore.public_values(profile) if not role_arn else {}
+    long_term = public.get(keystore.ACCESS_KEY_ID)
+    report.update(
+        user_arn=public.get(keystore.USER_ARN),
+        access_key_id=mask(credentials.access_key_id) if credentials else None,
+        long_term_access_key_id=mask(long_term) if long_term else None,
+        expiration=credentials.expiration_text if credentials else None,
+        seconds_left=int(credentials.seconds_left(now)) if credentials else None,
+        valid=credentials is not None and credentials.outlives(RENEW_MARGIN_SECONDS, now),
+        key_store=paths.key_store(),
+    )
+    return report
