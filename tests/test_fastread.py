@@ -288,3 +288,132 @@ def test_fast_path_needs_no_environment_beyond_home(isolated_env: Path) -> None:
     env = {"HOME": str(isolated_env), "PATH": os.defpath}
     done = subprocess.run([STSCREDS, "read", "aws_session_token"], capture_output=True, text=True, env=env)
     assert done.stdout == "FwoGZXIvYXdz/EXAMPLE+token==\n"
+
+
+# --- every fast-path command: nothing heavy imported, the full CLI's exact output (issue 10) ----
+
+FAST_COMMANDS = [
+    ["read", "aws_session_token"],
+    ["read", "x_security_token_expires", "--profile", "work"],
+    ["env"],
+    ["env", "--shell", "fish"],
+    ["env", "-s", "powershell"],
+    ["credential-process"],
+    ["credential-process", "--profile=work"],
+    ["status"],
+    ["status", "--json"],
+    ["status", "-p", "work", "--json"],
+]
+STORE = "[default]\naws_access_key_id = AKIAEXAMPLEEXAMPLE01\naws_secret_access_key = s\nuser_arn = arn:aws:iam::123456789012:user/alice\n"
+
+
+def full_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    """What the typer CLI itself prints, the fast path bypassed."""
+    from stscreds.cli import app
+
+    capsys.readouterr()
+    code = app(args, prog_name="stscreds", standalone_mode=False)
+    return code or 0, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args", FAST_COMMANDS, ids=" ".join)
+def test_each_fast_command_imports_nothing_heavy_and_prints_what_the_full_cli_prints(
+    args: list[str], isolated_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_credentials(isolated_env, SESSION + "\n" + SESSION.replace("[default]", "[work]"))
+    (isolated_env / ".stscreds").mkdir(mode=0o700)
+    (isolated_env / ".stscreds" / "credentials").write_text(STORE)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", STSCREDS, *args], capture_output=True, text=True, env=cli_env(isolated_env)
+    )
+    assert done.returncode == 0, done.stderr[-500:]
+    imported = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "stscreds.__main__" in imported and "stscreds.cli" not in imported  # the fast path answered
+    assert sorted(m for m in imported if m.split(".")[0] in (*HEAVY, "pydantic", "configobj")) == []
+    assert full_cli(args, capsys) == (0, done.stdout)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    generated=credential_files(),
+    session=st.fixed_dictionaries(
+        {key: session_values for key in INI_KEYS[:3]}
+        | {EXPIRATION: st.sampled_from([FUTURE, "2999-01-01 00:00:00.5+01:00"])}
+    ),
+    command=st.sampled_from([["credential-process"], ["status"], ["status", "--json"], ["env", "-s", "fish"]]),
+)
+def test_fast_answers_equal_the_full_clis_for_generated_files(
+    generated: tuple[list[str], int | None, str],
+    session: dict[str, str],
+    command: list[str],
+    isolated_env: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    blocks, _, profile = generated
+    try:
+        text = ini.update_sections("".join(blocks), {profile: session})
+    except (StscredsError, ValueError):
+        return
+    write_credentials(isolated_env, text)
+    args = [*command, "--profile", profile]
+    fast = fast_answer(args)
+    if "[DEFAULT]" not in text:
+        assert fast is not None
+    if fast is not None:
+        assert full_cli(args, capsys) == (0, fast)
+
+
+def test_json_string_is_what_json_dumps_writes() -> None:
+    from stscreds.outputs import json_object, json_string
+
+    @settings(max_examples=300)
+    @given(st.text())
+    def check(text: str) -> None:
+        assert json_string(text) == json.dumps(text)
+
+    check()
+    values = {"a": None, "b": True, "c": False, "d": -12, "e": 'x\u2026\U0001f600"\\\n'}
+    assert json_object(values) == json.dumps(values)
+    assert json_object(values, indent=2) == json.dumps(values, indent=2)
+    assert json_object({}, indent=2) == json.dumps({}, indent=2)
+
+
+# Counts, from inside the CLI's interpreter (an audit hook), how often each file is opened.
+# Each open is put down to stscreds, or to botocore when botocore's code is on the stack.
+OPEN_COUNTER = """
+import atexit, collections, os, sys
+_counts = collections.Counter()
+def _hook(event, args):
+    if event == "open" and isinstance(args[0], (str, bytes)):
+        frame, who = sys._getframe(0), "stscreds"
+        while frame is not None:
+            if frame.f_globals.get("__name__", "").startswith("botocore"):
+                who = "botocore"
+            frame = frame.f_back
+        _counts[(who, os.path.realpath(os.fsdecode(args[0])))] += 1
+sys.addaudithook(_hook)
+atexit.register(lambda: os.write(2, ("OPENS " + repr(dict(_counts)) + "\\n").encode()))
+"""
+
+
+def test_an_expired_read_reads_each_file_once(
+    initialised, isolated_env: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    """Issue 10 counted 6 reads of ~/.aws/credentials and 4 of ~/.stscreds/credentials."""
+    import ast
+
+    from conftest import EXPIRED_SESSION, credentials_path, run
+
+    write_credentials(isolated_env, EXPIRED_SESSION)
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(OPEN_COUNTER)
+    done = run(isolated_env, "read", "aws_session_token", stdin="123456\n", env={**env, "PYTHONPATH": str(hook)})
+    assert done.returncode == 0, done.stderr
+    opens = ast.literal_eval(done.stderr.rsplit("OPENS ", 1)[1])
+    shared = str(credentials_path(isolated_env))
+    store = str(isolated_env / ".stscreds" / "credentials")
+    # One read each; the writes go to temp files that are then renamed over them. botocore reads
+    # the shared file once more as it builds its session (it merges its settings into profiles).
+    assert (opens.get(("stscreds", shared)), opens.get(("stscreds", store))) == (1, 1), opens
+    assert opens.get(("botocore", shared)) == 1 and ("botocore", store) not in opens, opens
