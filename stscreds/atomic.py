@@ -107,6 +107,21 @@ def check_writable(path: str, what: str = "file") -> None:
         if status is None:
             raise FileAccessError("write", path, error) from None
         _probe_in_place(target, path)
+    _check_room(folder, path, (status.st_size if status else 0) + _ROOM_MARGIN)
+
+
+# What a write needs on disk beyond the file's current size: its new keys, and then some.
+_ROOM_MARGIN = 64 * 1024
+
+
+def _check_room(folder: str, path: str, needed: int) -> None:
+    """A full disk found now, not after the MFA code."""
+    try:
+        space = os.statvfs(folder)
+    except OSError:
+        return
+    if space.f_bavail * space.f_frsize < needed:
+        raise FileAccessError("write", path, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
 
 
 def _probe_in_place(target: str, path: str) -> None:

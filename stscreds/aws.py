@@ -23,6 +23,7 @@ import botocore.exceptions
 import botocore.session
 from botocore.config import Config
 from botocore.configprovider import ConstantProvider
+from botocore.parsers import ResponseParserError
 
 from stscreds import __version__
 from stscreds.credentials import Credentials
@@ -176,7 +177,7 @@ class AwsApi:
             raise AwsUnreachableError(f"could not reach AWS for {action}: {error}") from None
         except botocore.exceptions.ProfileNotFound as error:
             raise AwsError(f"{error} (check AWS_PROFILE and AWS_CONFIG_FILE)") from None
-        except botocore.exceptions.ResponseParserError:
+        except ResponseParserError:
             raise _not_aws(action, client) from None  # its text holds the body: never shown
         except botocore.exceptions.BotoCoreError as error:
             raise AwsError(f"{action} failed: {error}") from None

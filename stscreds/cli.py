@@ -48,7 +48,7 @@ ProfileOption = typer.Option("default", "--profile", "-p", help="The profile to 
 
 def _show_version(value: bool) -> None:
     if value:
-        typer.echo(f"stscreds {__version__}")
+        _print(f"stscreds {__version__}\n")
         raise typer.Exit()
 
 
@@ -316,6 +316,9 @@ def main() -> None:
         _exit("stscreds: interrupted", EXIT_INTERRUPTED)
     except Terminated as signalled:
         _exit(f"stscreds: stopped by {signalled.name}", 128 + signalled.number)
+    except OSError as error:  # only printing is left outside _run: --help to a full disk, say
+        outputs.abandon_stdout()
+        _exit(f"stscreds: could not write to stdout: {error.strerror or error}", EXIT_FAILURE)
     if code == EXIT_INTERRUPTED and not _reported:  # typer turned a Ctrl-C into a silent 130
         _exit("stscreds: interrupted", EXIT_INTERRUPTED)
     sys.exit(code if isinstance(code, int) else 0)

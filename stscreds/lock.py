@@ -131,13 +131,24 @@ class SourceLock:
         return fd
 
     def _open(self) -> int:
-        flags = os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        nofollow = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        folder, name = os.path.split(self.path)
+        try:  # the folder too: not a link planted to put our lock files elsewhere
+            folder_fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | nofollow)
+        except OSError as error:
+            if error.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise StscredsError(
+                    f"{folder} is a symbolic link or not a folder; stscreds will not lock in it"
+                ) from None
+            raise FileAccessError("open", folder, error) from None
         try:
-            fd = os.open(self.path, flags, atomic.FILE_MODE)
+            fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | nofollow, atomic.FILE_MODE, dir_fd=folder_fd)
         except OSError as error:
             if error.errno == errno.ELOOP:
                 raise StscredsError(f"{self.path} is a symbolic link; stscreds does not follow it: remove it") from None
             raise FileAccessError("open", self.path, error) from None
+        finally:
+            os.close(folder_fd)
         status = os.fstat(fd)
         if not stat.S_ISREG(status.st_mode) or status.st_nlink != 1:
             os.close(fd)

@@ -75,7 +75,7 @@ def json_string(text: str) -> str:
         code = ord(char)
         if char in _ESCAPES:
             pieces.append(_ESCAPES[char])
-        elif 0x20 <= code <= 0x7F:
+        elif 0x20 <= code <= 0x7E:
             pieces.append(char)
         elif code > 0xFFFF:  # as a UTF-16 surrogate pair
             code -= 0x10000
@@ -175,14 +175,20 @@ def write_stdout(text: str) -> str | None:
         stream.write(text)
         stream.flush()
     except (OSError, ValueError) as error:
-        import os
-
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, stream.fileno())
-            os.close(devnull)
-        except (OSError, ValueError):
-            sys.stdout = None
-        reason = getattr(error, "strerror", None) or "it is closed"
-        return f"could not write to stdout: {reason}"
+        abandon_stdout()
+        return f"could not write to stdout: {getattr(error, 'strerror', None) or 'it is closed'}"
     return None
+
+
+def abandon_stdout() -> None:
+    """After a failed write, point stdout at /dev/null: Python flushes it again at exit, and
+    that second failure would print "Exception ignored" and a traceback."""
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (AttributeError, OSError, ValueError):
+        sys.stdout = None

@@ -116,6 +116,7 @@ def choose(ui: UI, title: str, options: list[str]) -> str:
 
 MFA_COMMAND_VARIABLE = "STSCREDS_MFA_COMMAND"
 MFA_COMMAND_TIMEOUT_SECONDS = 120  # time to find a YubiKey and touch it
+MFA_COMMAND_OUTPUT_LIMIT = 4096  # a code is 6 digits; `yes` must not fill our memory
 
 
 class MfaPrompter:
@@ -211,21 +212,42 @@ def run_mfa_command(command: str, stdin: TextIO | None = None, stderr: TextIO | 
     if stderr is not None:
         stderr.flush()
     try:
-        done = subprocess.run(
-            argv,
-            stdin=_fileno(stdin),
-            stdout=subprocess.PIPE,
-            stderr=_fileno(stderr),
-            timeout=MFA_COMMAND_TIMEOUT_SECONDS,
-        )
+        process = subprocess.Popen(argv, stdin=_fileno(stdin), stdout=subprocess.PIPE, stderr=_fileno(stderr))
     except FileNotFoundError:
         raise MfaCommandError(f"the MFA command {argv[0]!r} was not found") from None
-    except subprocess.TimeoutExpired:
-        raise MfaCommandError(
-            f"the MFA command {argv[0]!r} gave no code within {MFA_COMMAND_TIMEOUT_SECONDS} s"
-        ) from None
     except OSError as error:
         raise MfaCommandError(f"could not run the MFA command {argv[0]!r}: {error.strerror or error}") from None
-    if done.returncode != 0:
-        raise MfaCommandError(f"the MFA command {argv[0]!r} failed with exit code {done.returncode}")
-    return done.stdout.decode("utf-8", "replace").strip()
+    try:
+        output = _bounded_output(process, argv[0])
+        returncode = process.wait()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        assert process.stdout is not None
+        process.stdout.close()
+    if returncode != 0:
+        raise MfaCommandError(f"the MFA command {argv[0]!r} failed with exit code {returncode}")
+    return output.decode("utf-8", "replace").strip()
+
+
+def _bounded_output(process: subprocess.Popen[bytes], name: str) -> bytes:
+    """What the command prints until it closes stdout, within the time and size limits."""
+    import selectors
+    import time
+
+    assert process.stdout is not None
+    deadline = time.monotonic() + MFA_COMMAND_TIMEOUT_SECONDS
+    output = b""
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not selector.select(left):
+                raise MfaCommandError(f"the MFA command {name!r} gave no code within {MFA_COMMAND_TIMEOUT_SECONDS} s")
+            chunk = os.read(process.stdout.fileno(), 4096)
+            if not chunk:
+                return output
+            output += chunk
+            if len(output) > MFA_COMMAND_OUTPUT_LIMIT:
+                raise MfaCommandError(f"the MFA command {name!r} printed more than a code (over 4 KiB)")

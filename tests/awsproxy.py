@@ -1,8 +1,10 @@
 """A small recording HTTP proxy in front of moto, for what moto cannot do by itself.
 
-It records every AWS call (service, action, signing key, region) and can answer some calls
-itself: an AWS error (wrong MFA code, rejected keys), a 500, or no answer at all (a hang).
-It can also give each GetSessionToken answer a unique token, since moto's never change.
+It records every AWS call (service, action, signing key, session token, region) and can
+answer some calls itself: an AWS error (wrong MFA code, rejected keys, a role's trust policy
+refusing), a 500, no answer at all (a hang), or moto's answer cut short or replaced (what a
+captive portal or a broken proxy gives). It can add latency to every call (a far-away
+region), and give each GetSessionToken answer a unique token, since moto's never change.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import http.client
 import itertools
 import re
 import threading
+import time
 import urllib.parse
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -23,6 +27,7 @@ class Call:
     access_key_id: str
     region: str
     params: dict[str, str]
+    session_token: str | None = None
 
     @property
     def iam_action(self) -> str:
@@ -36,6 +41,8 @@ class Reply:
     body: bytes = b""
     hang: bool = False
     times: int | None = None  # answer this way this many times, then pass calls on to moto
+    # Pass the call on to moto, then send this instead of its answer (status kept).
+    mangle: Callable[[bytes], bytes] | None = field(default=None, compare=False)
 
     def once(self) -> Reply:
         return replace(self, times=1)
@@ -55,6 +62,18 @@ INVALID_KEY = aws_error("InvalidClientTokenId", "The security token included in 
 SERVER_ERROR = Reply(500, aws_error("InternalFailure", "We encountered an internal error.", 500).body)
 THROTTLED = aws_error("Throttling", "Rate exceeded", 400)
 HANG = Reply(0, hang=True)
+# Not AWS: a captive portal's page, with 200.
+CAPTIVE_PORTAL = Reply(200, b"<html><head><title>Hotel WiFi</title></head><body>Please log in</body></html>")
+
+
+def cut_after(marker: bytes) -> Reply:
+    """moto's real answer, cut off right after `marker` (a connection that dropped)."""
+    return Reply(0, mangle=lambda body: body[: body.index(marker) + len(marker)] if marker in body else body[:40])
+
+
+ROLE_REFUSED = aws_error(
+    "AccessDenied", "User: arn:aws:sts::123456789012:assumed-role is not authorized to perform: sts:AssumeRole"
+)
 
 _CREDENTIAL_SCOPE = re.compile(r"Credential=([^/]+)/\d+/([^/]+)/([^/]+)/aws4_request")
 
@@ -66,6 +85,9 @@ class RecordingProxy:
         # action name -> reply, e.g. {"GetSessionToken": WRONG_MFA_CODE}; "*" matches all.
         self.faults: dict[str, Reply] = {}
         self.unique_tokens = False
+        self.latency = 0.0  # seconds added before every answer
+        # role ARN -> reply for AssumeRole calls naming it (a trust policy that refuses).
+        self.role_faults: dict[str, Reply] = {}
         self._token_numbers = itertools.count(1)
         self._released = threading.Event()
         self._lock = threading.Lock()
@@ -93,9 +115,13 @@ class RecordingProxy:
     def reset(self) -> None:
         self.calls.clear()
         self.faults.clear()
+        self.role_faults.clear()
         self.unique_tokens = False
+        self.latency = 0.0
 
-    def _take_fault(self, action: str) -> Reply | None:
+    def _take_fault(self, action: str, params: dict[str, str]) -> Reply | None:
+        if action == "AssumeRole" and params.get("RoleArn") in self.role_faults:
+            return self.role_faults[params["RoleArn"]]
         with self._lock:
             name = action if action in self.faults else "*"
             fault = self.faults.get(name)
@@ -125,15 +151,21 @@ class RecordingProxy:
                 scope = _CREDENTIAL_SCOPE.search(self.headers.get("Authorization", ""))
                 key, region, service = scope.groups() if scope else ("", "", "")
                 action = params.get("Action") or self.headers.get("X-Amz-Target", "").rpartition(".")[2]
-                proxy.calls.append(Call(service, action, key, region, params))
-                fault = proxy._take_fault(action)
+                token = self.headers.get("X-Amz-Security-Token")
+                with proxy._lock:
+                    proxy.calls.append(Call(service, action, key, region, params, token))
+                if proxy.latency:
+                    time.sleep(proxy.latency)
+                fault = proxy._take_fault(action, params)
                 if fault is not None and fault.hang:
                     proxy._released.wait(60)
                     return
-                if fault is not None:
+                if fault is not None and fault.mangle is None:
                     self._send(fault.status, fault.body)
                     return
                 status, answer = self._forward(body)
+                if fault is not None and fault.mangle is not None:
+                    answer = fault.mangle(answer)
                 if proxy.unique_tokens and action == "GetSessionToken" and status == 200:
                     number = next(proxy._token_numbers)
                     answer = re.sub(

@@ -39,6 +39,7 @@ EXPIRED_SESSION = (
 
 BIN = Path(sys.executable).parent
 STSCREDS = str(BIN / "stscreds")
+AWS_BIN = str(BIN / "aws")  # the AWS CLI (awscli from PyPI), a real consumer
 
 
 def free_port() -> int:

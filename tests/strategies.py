@@ -34,7 +34,8 @@ def option_lines(draw: st.DrawFn, name: str) -> list[str]:
 
 @st.composite
 def section_blocks(draw: st.DrawFn, name: str, managed_names: bool) -> list[str]:
-    lines = [f"[{name}]" + draw(st.sampled_from(["", "  ", "\t"]))]
+    # Now and then an indented header: after a key it is a continuation, after a header a header.
+    lines = [draw(st.sampled_from(["", "", "", "  "])) + f"[{name}]" + draw(st.sampled_from(["", "  ", "\t"]))]
     pool = [*INI_KEYS, "region", "output"] if managed_names else []
     option_names = draw(st.lists(names | st.sampled_from(pool or ["region"]), max_size=5, unique_by=str.lower))
     for option in option_names:

@@ -323,6 +323,10 @@ def test_any_valid_file_round_trips_outside_the_managed_section(
         before = botocore_reads(text, tmp_path)
     except Exception:
         assume(False)
+    # Every block's header must be a header (an indented one after a key is a continuation
+    # line): the byte accounting below is by block.
+    headers = [block.lstrip().split("]")[0][1:] for block in blocks[1:]]
+    assume(sorted(ini._scan(ini.split_lines(text))) == sorted(set(headers)))
     try:
         result = ini.update_sections(text, {profile: new_values})
     except StscredsError:
@@ -336,12 +340,14 @@ def test_any_valid_file_round_trips_outside_the_managed_section(
 
     # botocore reads every other profile exactly as before, and ours with the new values
     # (and, if it is new, with the [DEFAULT] section's keys, as every section has them).
-    # A new section shows every [DEFAULT] key it does not set, nested as botocore nests it.
-    parser = configparser.RawConfigParser()
-    parser.read_string(text.replace("\r\n", "\n").replace("\r", "\n"))
-    defaults = {k: ini.nested_value(v) for k, v in parser.defaults().items() if k not in new_values}
     assert {k: v for k, v in after.items() if k != profile} == {k: v for k, v in before.items() if k != profile}
-    assert after[profile] == {**defaults, **before.get(profile, {}), **new_values}
+    if profile in before:
+        assert after[profile] == {**before[profile], **new_values}
+    else:  # a new section shows every [DEFAULT] key it does not set, nested as botocore nests it
+        parser = configparser.RawConfigParser()
+        parser.read_string(text.replace("\r\n", "\n").replace("\r", "\n"))
+        defaults = {k: ini.nested_value(v) for k, v in parser.defaults().items() if k not in new_values}
+        assert after[profile] == {**defaults, **new_values}
 
     # Every byte outside the managed section is unchanged.
     if index is None:
@@ -363,3 +369,38 @@ def test_any_valid_file_round_trips_outside_the_managed_section(
         kept_old.append(line.rstrip("\r\n"))
     kept_new = [line.rstrip("\r\n") for line in new_middle if not _sets_one_of(line, new_values)]
     assert kept_new == kept_old
+
+
+# --- issue 9: files the editor refused, or broke on ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[default]\n  [work]\n  region = x\n",  # a header indented under a section with no keys
+        "[default]\n# a comment does not count\n\n    [work]\n    region = x\n",
+        "  [default]\n      [work]\n      region = x\n",
+    ],
+)
+def test_new_keys_in_a_section_with_no_keys_before_an_indented_header(text: str, tmp_path: Path) -> None:
+    result = ini.update_sections(text, {"default": NEW})
+    read = botocore_reads(result, tmp_path)
+    assert read["default"] == NEW and read["work"] == {"region": "x"}
+    assert result.startswith(text[: text.index("]") + 2])
+
+
+def test_a_default_value_botocore_cannot_nest(tmp_path: Path) -> None:
+    # botocore cannot read the [DEFAULT] value alone, but a section that sets the key itself
+    # reads fine: writing it there is allowed, and anything else is refused, not a crash.
+    text = "[DEFAULT]\naws_session_token =\n  no equals sign\n"
+    result = ini.update_sections(text, {"default": NEW})
+    assert botocore_reads(result, tmp_path)["default"] == NEW
+    with pytest.raises(StscredsError, match="nothing was written"):
+        ini.update_sections(text, {"default": {"region": "x"}})
+
+
+def test_several_sections_in_one_edit(tmp_path: Path) -> None:
+    text = "# mine\n[a]\nk = 1\n\n[b]\nk = 2\n"
+    result = ini.update_sections(text, {"b": {"k": "3"}, "c": {"x": "y"}, "a": {"z": "w"}})
+    assert result == "# mine\n[a]\nk = 1\nz = w\n\n[b]\nk = 3\n\n[c]\nx = y\n"
+    assert botocore_reads(result, tmp_path) == {"a": {"k": "1", "z": "w"}, "b": {"k": "3"}, "c": {"x": "y"}}
