@@ -13,19 +13,20 @@ new session's secret.
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Protocol
 
-import boto3
 import botocore.exceptions
 import botocore.session
 from botocore.config import Config
 from botocore.configprovider import ConstantProvider
 from botocore.parsers import ResponseParserError
 
-from stscreds import __version__
+from stscreds import __version__, paths
 from stscreds.credentials import Credentials
 from stscreds.errors import (
     AwsError,
@@ -73,9 +74,44 @@ class User:
     arn: str
 
 
+# botocore sessions, one per profile whose settings are used and per state of the files and
+# variables they are read from. A session is slow to make (~50 ms: it loads its data files)
+# and a client made from one is fast (~2 ms), which matters when 100 roles are assumed at
+# once. Sessions are not thread-safe: clients are made under the lock; clients themselves are.
+_sessions: dict[tuple[object, ...], botocore.session.Session] = {}
+_sessions_lock = threading.Lock()
+
+
+def _file_identity(path: str) -> tuple[int, int, int]:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return (0, 0, 0)
+    return (status.st_ino, status.st_size, status.st_mtime_ns)
+
+
+def _session_for(profile: str) -> botocore.session.Session:
+    environment = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_")))
+    files = (_file_identity(paths.config_file()), _file_identity(paths.shared_credentials_file()))
+    key = (profile, environment, files)
+    with _sessions_lock:
+        session = _sessions.get(key)
+        if session is None:
+            session = botocore.session.Session()
+            # The profile's [profile P] settings in ~/.aws/config (region, endpoint, retries)
+            # apply when it exists, else [default]'s. Set whatever AWS_PROFILE says: it may
+            # name a profile that does not exist (yet), and we sign with explicit keys anyway.
+            # (set_config_variable(None) would fall back to AWS_PROFILE.)
+            chosen = profile if profile in session.available_profiles else None
+            session.get_component("config_store").set_config_provider("profile", ConstantProvider(chosen))
+            _sessions[key] = session
+        return session
+
+
 class AwsApi:
     """The AWS calls of stscreds, signed with one set of credentials: a long-term pair
-    (`session_token` None) or temporary credentials."""
+    (`session_token` None) or temporary credentials. Region, endpoint and retries are the
+    profile's (or `region`, when given)."""
 
     def __init__(
         self,
@@ -84,18 +120,19 @@ class AwsApi:
         session_token: str | None = None,
         profile: str = "default",
         timeouts: Timeouts = Timeouts(),
+        region: str | None = None,
     ) -> None:
         self._access_key_id = access_key_id
+        self._credentials = {
+            "aws_access_key_id": access_key_id,
+            "aws_secret_access_key": secret_access_key,
+            "aws_session_token": session_token,
+        }
+        self._clients: dict[str, Any] = {}
         with self._translate_errors("reading the AWS configuration"):
-            session = botocore.session.Session()
-            # The profile's [profile P] settings in ~/.aws/config (region, endpoint, retries)
-            # apply when it exists, else [default]'s. Set whatever AWS_PROFILE says: it may
-            # name a profile that does not exist (yet), and we sign with explicit keys anyway.
-            # (set_config_variable(None) would fall back to AWS_PROFILE.)
-            chosen = profile if profile in session.available_profiles else None
-            session.get_component("config_store").set_config_provider("profile", ConstantProvider(chosen))
+            self._session = _session_for(profile)
             retries: dict[str, Any] = {}
-            if _config_number(session, "max_attempts", "AWS_MAX_ATTEMPTS") is None:
+            if _config_number(self._session, "max_attempts", "AWS_MAX_ATTEMPTS") is None:
                 retries["total_max_attempts"] = timeouts.attempts
             self._config = Config(
                 connect_timeout=timeouts.connect,
@@ -103,34 +140,34 @@ class AwsApi:
                 retries=retries or None,
                 user_agent_extra=f"stscreds/{__version__}",
             )
-            self._session = boto3.session.Session(
-                botocore_session=session,
-                aws_access_key_id=access_key_id,
-                aws_secret_access_key=secret_access_key,
-                aws_session_token=session_token,
-                region_name=session.get_config_variable("region") or FALLBACK_REGION,
+            self.region = (
+                _environment_region() or region or self._session.get_config_variable("region") or FALLBACK_REGION
             )
             log.debug(
                 "signing as %s, region %s, endpoint %s, %s",
                 mask(access_key_id),
-                self._session.region_name,
-                session.get_config_variable("endpoint_url") or "AWS's own",
+                self.region,
+                self._session.get_config_variable("endpoint_url") or "AWS's own",
                 f"timeouts {timeouts.connect:g} s connect / {timeouts.read:g} s read",
             )
 
-    @property
-    def region(self) -> str:
-        return str(self._session.region_name)
-
     def _client(self, service: str) -> Any:
+        client = self._clients.get(service)
+        if client is not None:
+            return client
         with self._translate_errors(service):
             try:
-                return self._session.client(service, config=self._config)
+                with _sessions_lock:
+                    client = self._session.create_client(
+                        service, region_name=self.region, config=self._config, **self._credentials
+                    )
             except ValueError as error:  # botocore's "Invalid endpoint: notaurl"
                 raise UsageError(
                     f"{error}: check AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_{service.upper().replace('-', '_')} "
                     "and endpoint_url in the AWS config file"
                 ) from None
+        self._clients[service] = client
+        return client
 
     def current_user(self) -> User:
         iam = self._client("iam")
@@ -234,5 +271,22 @@ def _config_number(session: botocore.session.Session, name: str, variable: str) 
     return None if value is None else int(value)
 
 
-# (access key id, secret, session token or None, profile) -> AwsApi. The CLI passes AwsApi itself.
-ApiFactory = Callable[[str, str, "str | None", str], AwsApi]
+def _environment_region() -> str | None:
+    """AWS_DEFAULT_REGION wins over any profile's region, as in botocore (which does not read
+    AWS_REGION; the AWS CLI v2 does)."""
+    return os.environ.get("AWS_DEFAULT_REGION") or None
+
+
+class ApiFactory(Protocol):
+    """(access key id, secret, session token or None, profile[, region]) -> AwsApi. The CLI
+    passes AwsApi itself; tests pass one with other timeouts."""
+
+    def __call__(
+        self,
+        access_key_id: str,
+        secret_access_key: str,
+        session_token: str | None,
+        profile: str,
+        *,
+        region: str | None = None,
+    ) -> AwsApi: ...

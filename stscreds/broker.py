@@ -15,7 +15,7 @@ import time
 
 from stscreds import profiles
 from stscreds.credentials import RENEW_MARGIN_SECONDS, Credentials
-from stscreds.errors import NoInputError, debug
+from stscreds.errors import NoInputError, StscredsError, debug
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # collections.abc alone costs the fast path a millisecond
@@ -99,6 +99,52 @@ class Broker:
                 debug(__name__, "%s: cannot renew now; the current credentials will do", source.store)
                 return current
             raise
+
+    def get_many(
+        self,
+        names: list[str],
+        min_seconds: float = RENEW_MARGIN_SECONDS,
+        max_workers: int = 16,
+        renew: bool = False,
+    ) -> dict[str, Credentials | StscredsError]:
+        """Credentials for each profile, fetched in parallel; each failure is that profile's
+        alone. MFA sessions that must be renewed first are renewed here, one after another in
+        this thread, before anything runs in parallel: at most one prompt per session, in the
+        thread that Ctrl-C reaches. With `renew`, role credentials are fetched anew."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        results: dict[str, Credentials | StscredsError] = {}
+        sources: dict[str, Source] = {}
+        for name in dict.fromkeys(names):
+            try:
+                sources[name] = profiles.resolve(name)
+                sources[name].prepare(self)
+            except StscredsError as error:
+                results[name] = error
+        roots: dict[str, tuple[Source, list[str]]] = {}
+        for name, source in sources.items():
+            root = source.root()
+            roots.setdefault(root.lock_name, (root, []))[1].append(name)
+        for root, dependents in roots.values():
+            asked_for = any(sources[name].lock_name == root.lock_name for name in dependents)
+            try:
+                self.get_from(root, max(min_seconds, RENEW_MARGIN_SECONDS) if asked_for else RENEW_MARGIN_SECONDS)
+            except StscredsError as error:
+                for name in dependents:
+                    results[name] = error
+                    del sources[name]
+
+        def one(source: Source) -> Credentials | StscredsError:
+            try:
+                if renew and source.root().lock_name != source.lock_name:
+                    return self._renew(source, None)
+                return self.get_from(source, min_seconds)
+            except StscredsError as error:
+                return error
+
+        with ThreadPoolExecutor(max(1, min(max_workers, len(sources)))) as pool:
+            results.update(zip(sources, pool.map(one, sources.values())))
+        return {name: results[name] for name in dict.fromkeys(names)}
 
     def renew(self, source: Source) -> Credentials:
         """New credentials from `source` now, whatever the store holds (`auth`)."""

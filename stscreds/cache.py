@@ -14,7 +14,7 @@ not parse is treated as empty and replaced at the next write: it is only a cache
 
 from __future__ import annotations
 
-from stscreds import atomic, ini, paths
+from stscreds import ini, paths
 from stscreds.credentials import Credentials
 from stscreds.errors import MalformedFileError, debug
 
@@ -48,6 +48,8 @@ class CacheStore:
         return Credentials.from_ini(section)
 
     def prepare(self) -> None:
+        from stscreds import atomic  # writers only: the fast path reads this module
+
         atomic.check_writable(self.path, "cache")
 
     def save(self, credentials: Credentials) -> None:
@@ -56,6 +58,7 @@ class CacheStore:
 
 def update(changes: dict[str, dict[str, str] | None]) -> None:
     """Set (or, for None, remove) these profiles' sections in one atomic write."""
+    from stscreds import atomic
     from stscreds.lock import SourceLock
 
     with SourceLock("file.cache", lambda message: None):

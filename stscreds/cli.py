@@ -82,10 +82,10 @@ def _log_to_stderr() -> None:
         logger.addHandler(handler)
 
 
-def _make_api(*args: Any) -> Any:
-    from stscreds.aws import AwsApi  # boto3 is slow to import; only calls to AWS need it
+def _make_api(*args: Any, **kwargs: Any) -> Any:
+    from stscreds.aws import AwsApi  # botocore is slow to import; only calls to AWS need it
 
-    return AwsApi(*args)
+    return AwsApi(*args, **kwargs)
 
 
 _reported = False  # whether a command has said why it failed
@@ -240,6 +240,50 @@ def credential_process(profile: str = ProfileOption) -> None:
     broker = _broker(controlling_terminal_ui())
     credentials = _run(lambda: commands.credential_process_credentials(profile, broker))
     _print(outputs.credential_process_json(credentials) + "\n")
+
+
+RoleProfilesArgument = typer.Argument(None, metavar="[PROFILE]...", help="Role profiles to renew.")
+
+
+@app.command()
+def assume(
+    names: Optional[list[str]] = RoleProfilesArgument,
+    every_role: bool = typer.Option(
+        False, "--all", help="Every role profile of the AWS config file whose source_profile chain ends at stscreds."
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="Also print {profile: {AccessKeyId, SecretAccessKey, SessionToken, Expiration}}."
+    ),
+    parallel: int = typer.Option(32, "--parallel", help="How many roles to assume at once."),
+) -> None:
+    """Renew role profiles now, in parallel, with at most one MFA prompt.
+
+    One line per profile on stderr: its role and when its credentials end, or why it failed.
+    Exit 1 when any failed.
+    """
+    results = _run(lambda: commands.assume(list(names or []), every_role, _broker(), parallel))
+    width = max(len(item.profile) for item in results)
+    failed = False
+    for item in results:
+        if isinstance(item.result, StscredsError):
+            failed = True
+            line = f"failed: {item.result}"
+        else:
+            line = f"{item.role_arn or 'MFA session'} until {item.result.expiration_text}"
+        typer.echo(f"{item.profile:<{width}}  {line}", err=True)
+    if as_json:
+        import json
+
+        assumed = {
+            item.profile: json.loads(outputs.credential_process_json(item.result))
+            for item in results
+            if not isinstance(item.result, StscredsError)
+        }
+        for values in assumed.values():
+            del values["Version"]
+        _print(json.dumps(assumed, indent=2) + "\n")
+    if failed:
+        raise typer.Exit(EXIT_FAILURE)
 
 
 @app.command()

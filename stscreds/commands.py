@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from stscreds import keystore, profiles, sources
 from stscreds.broker import Broker
 from stscreds.credentials import RENEW_MARGIN_SECONDS, SDK_REFRESH_MARGIN_SECONDS, Credentials
-from stscreds.errors import UsageError, mask
+from stscreds.errors import StscredsError, UsageError, mask
 from stscreds.prompts import UI, MfaPrompter
 
 TYPE_CHECKING = False
@@ -124,6 +124,41 @@ def credential_process_credentials(profile: str, broker: Broker) -> Credentials:
     refresh window) when a code can be had; otherwise the current credentials while they
     have read's 5 minutes left, since an SDK runs us before each call in that window."""
     return broker.get(profile, SDK_REFRESH_MARGIN_SECONDS, fallback_seconds=RENEW_MARGIN_SECONDS)
+
+
+# --- assume ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Assumed:
+    profile: str
+    role_arn: str | None  # None for a stscreds profile named among the roles
+    result: Credentials | StscredsError
+
+
+def assume(names: list[str], every_role: bool, broker: Broker, parallel: int) -> list[Assumed]:
+    """Renew the role profiles `names` now (with `every_role`, every role profile whose chain
+    ends at a stscreds profile), in parallel, with at most one MFA prompt per session."""
+    config = profiles.load_config()
+    if every_role:
+        names = [*names, *(name for name in config.profiles if _assumable(name, config))]
+    if not names:
+        raise UsageError("name the role profiles to assume, or use --all")
+    if parallel < 1:
+        raise UsageError("--parallel must be 1 or more")
+    results = broker.get_many(names, max_workers=parallel, renew=True)
+    return [Assumed(name, config.settings(name).get("role_arn"), result) for name, result in results.items()]
+
+
+def _assumable(name: str, config: profiles.Config) -> bool:
+    settings = config.settings(name)
+    if not settings.get("role_arn"):
+        return False
+    try:
+        sources.AssumeRoleSource(name, settings, config).chain()
+    except StscredsError:
+        return False
+    return True
 
 
 # --- whoami ----------------------------------------------------------------------------------

@@ -74,18 +74,66 @@ def load_config() -> Config:
     return Config(ini.read(path).sections, path)
 
 
+# The settings of a role profile, as botocore names them, that its credentials are made from:
+# credentials cached for other values of these are not that profile's.
+ROLE_SETTINGS = ("role_arn", "source_profile", "mfa_serial", "duration_seconds", "external_id", "role_session_name")
+
+
+def role_origin(settings: dict[str, str]) -> dict[str, str]:
+    return {key: settings.get(key, "") for key in ROLE_SETTINGS}
+
+
+def stscreds_alias(settings: dict[str, str]) -> str | None:
+    """The stscreds profile that `credential_process = stscreds credential-process [--profile
+    X]` stands for: a profile written for SDKs that get their keys from stscreds is, to
+    stscreds, that profile itself. None for any other profile."""
+    argv = _words(settings.get("credential_process", ""))
+    if len(argv) > 2 and argv[0].rpartition("/")[2].startswith("python") and argv[1:3] == ["-m", "stscreds"]:
+        argv = ["stscreds", *argv[3:]]
+    if len(argv) < 2 or argv[0].rpartition("/")[2] != "stscreds" or argv[1] != "credential-process":
+        return None
+    profile, rest = DEFAULT_PROFILE, argv[2:]
+    while rest:
+        arg = rest.pop(0)
+        if arg in ("--profile", "-p") and rest:
+            profile = rest.pop(0)
+        elif arg.startswith("--profile="):
+            profile = arg.partition("=")[2]
+        else:
+            return None
+    return profile
+
+
+def plain_profile(profile: str, config: Config) -> str:
+    """`profile`, or the stscreds profile it stands for (see stscreds_alias)."""
+    seen = [profile]
+    while (alias := stscreds_alias(config.settings(seen[-1]))) is not None and alias not in seen:
+        seen.append(alias)
+    return seen[-1]
+
+
 def store_for(profile: str, config: Config | None = None) -> Store:
     """Where `profile`'s credentials are kept: what the fast path looks at, without the
     sources (and what they import to fetch)."""
-    from stscreds import credentials_file
+    from stscreds import cache, credentials_file
 
     check_profile_name(profile)
-    return credentials_file.session_store(profile)
+    config = config or load_config()
+    settings = config.settings(profile)
+    if settings.get("role_arn"):
+        return cache.CacheStore(profile, role_origin(settings))
+    return credentials_file.session_store(plain_profile(profile, config))
 
 
 def resolve(profile: str, config: Config | None = None) -> Source:
-    """The source of `profile`'s credentials (not yet its chain: that is read when renewing)."""
+    """The source of `profile`'s credentials (its chain of source profiles is read when it
+    is prepared for renewing)."""
     from stscreds import sources
 
     check_profile_name(profile)
-    return sources.SessionTokenSource(profile)
+    config = config or load_config()
+    settings = config.settings(profile)
+    if settings.get("role_arn"):
+        return sources.AssumeRoleSource(profile, settings, config)
+    plain = plain_profile(profile, config)
+    return sources.SessionTokenSource(plain, mfa_serial=config.settings(plain).get("mfa_serial") or None)

@@ -6,6 +6,9 @@ turns, across processes.
 
 - `SessionTokenSource`: sts:GetSessionToken with the stored long-term keys and an MFA code;
   kept in the profile's section of the shared credentials file.
+- `AssumeRoleSource`: sts:AssumeRole signed with the MFA session at the end of the profile's
+  `source_profile` chain (renewed first if need be), so no role asks for a code of its own;
+  kept in stscreds' cache.
 
 Importing this module is cheap (the fast path resolves profiles to sources to find their
 stores); what fetching needs is imported when it fetches.
@@ -13,13 +16,13 @@ stores); what fetching needs is imported when it fetches.
 
 from __future__ import annotations
 
-from stscreds import credentials_file, keystore
-from stscreds.credentials import Credentials
-from stscreds.errors import MfaDeviceError, NoInputError, StscredsError, mask
+from stscreds import cache, credentials_file, keystore, profiles
+from stscreds.credentials import RENEW_MARGIN_SECONDS, Credentials
+from stscreds.errors import AwsError, MfaDeviceError, NoInputError, StscredsError, UsageError, mask
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from stscreds.aws import User
+    from stscreds.aws import AwsApi, User
     from stscreds.broker import Broker, Store
     from stscreds.prompts import UI
 
@@ -48,6 +51,10 @@ class Source:
 
     def saved(self, credentials: Credentials) -> None:
         """Bookkeeping after the credentials are stored; must not fail."""
+
+    def root(self) -> Source:
+        """The source at the end of this one's chain: the MFA session it rests on."""
+        return self
 
 
 class SessionTokenSource(Source):
@@ -87,6 +94,140 @@ class SessionTokenSource(Source):
     def saved(self, credentials: Credentials) -> None:
         if self.user is not None:  # for `status`; a read-only store must not fail the command
             keystore.remember(self.profile, {keystore.USER_ARN: self.user.arn})
+
+
+# AWS limits a role assumed with session credentials (role chaining) to one hour.
+MAX_CHAINED_ROLE_SECONDS = 3600
+MIN_ROLE_SECONDS = 900
+_SESSION_NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+=,.@-")
+
+
+class AssumeRoleSource(Source):
+    """A role profile of the AWS config file: `role_arn`, assumed with the credentials of its
+    `source_profile` (another role, or at the end of the chain a stscreds profile's MFA
+    session), never with long-term keys."""
+
+    def __init__(self, profile: str, settings: dict[str, str], config: profiles.Config) -> None:
+        self.profile = profile
+        self.settings = settings
+        self.config = config
+        self.role_arn = settings["role_arn"]
+        self.source_profile = settings.get("source_profile", "")
+        self.lock_name = f"role.{profile}"
+        self.store = cache.CacheStore(profile, profiles.role_origin(settings))
+        self._chain: list[str] | None = None
+
+    def __repr__(self) -> str:
+        return f"role profile {self.profile!r}"
+
+    # --- what the config says, checked before any lock, prompt or call ---------------------
+
+    def chain(self) -> list[str]:
+        """This profile and its source profiles, down to the stscreds profile at the end."""
+        if self._chain is not None:
+            return self._chain
+        chain, settings = [self.profile], self.settings
+        while settings.get("role_arn"):
+            name = settings.get("source_profile", "")
+            if not name:
+                how = "credential_source" if settings.get("credential_source") else "no source_profile"
+                raise UsageError(
+                    f"profile {chain[-1]!r} has a role_arn but {how}: stscreds assumes roles from a source_profile"
+                )
+            name = profiles.stscreds_alias(self.config.settings(name)) or name
+            if name in chain:
+                raise UsageError(f"a cycle in source_profile: {' -> '.join([*chain, name])}")
+            chain.append(name)
+            settings = self.config.settings(name)
+        if not keystore.has_keys(chain[-1]):
+            raise UsageError(
+                f"profile {chain[-1]!r} (the source_profile of {chain[-2]!r}) is neither a role profile nor a "
+                f"stscreds profile: run `stscreds init --profile {chain[-1]}`, or point source_profile at one"
+            )
+        self._chain = chain
+        return chain
+
+    @property
+    def duration_seconds(self) -> int:
+        text = self.settings.get("duration_seconds", "")
+        if not text:
+            return MAX_CHAINED_ROLE_SECONDS
+        if not (text.isascii() and text.isdigit() and len(text) < 10) or int(text) < MIN_ROLE_SECONDS:
+            raise UsageError(
+                f"profile {self.profile!r}: duration_seconds {text!r} must be a whole number of seconds, "
+                f"{MIN_ROLE_SECONDS} or more"
+            )
+        return int(text)
+
+    def prepare(self, broker: Broker) -> None:
+        parts = self.role_arn.split(":", 5)
+        if len(parts) != 6 or parts[0] != "arn" or parts[2] != "iam" or not parts[5].startswith("role/"):
+            raise UsageError(
+                f"profile {self.profile!r}: role_arn {self.role_arn!r} is not a role's ARN "
+                "(arn:aws:iam::123456789012:role/NAME)"
+            )
+        self.duration_seconds  # noqa: B018 - refuses a bad value now, before any call
+        self.chain()
+        self.store.prepare()
+
+    def parent(self) -> Source:
+        """The source whose credentials sign the AssumeRole."""
+        name = self.chain()[1]
+        settings = self.config.settings(name)
+        if settings.get("role_arn"):
+            parent = AssumeRoleSource(name, settings, self.config)
+            parent._chain = self.chain()[1:]
+            return parent
+        # The device of the MFA session: the nearest mfa_serial on the way to it.
+        serial = next((s for p in self.chain() if (s := self.config.settings(p).get("mfa_serial"))), None)
+        return SessionTokenSource(name, mfa_serial=serial)
+
+    def root(self) -> Source:
+        parent = self.parent()
+        return parent.root()
+
+    # --- assuming it ------------------------------------------------------------------------
+
+    def fetch(self, broker: Broker) -> Credentials:
+        root = self.chain()[-1]
+        try:
+            parent = broker.get_from(self.parent(), RENEW_MARGIN_SECONDS)
+        except NoInputError as error:
+            raise NoInputError(f"profile {self.profile!r} is assumed from the session of {root!r}: {error}") from None
+        api = broker.make_api(
+            parent.access_key_id,
+            parent.secret_access_key,
+            parent.session_token,
+            root,
+            region=self.settings.get("region") or None,
+        )
+        duration = self.duration_seconds
+        if duration > MAX_CHAINED_ROLE_SECONDS:
+            broker.ui.say(
+                f"Profile {self.profile!r}: duration_seconds {duration} is more than the hour AWS allows a role "
+                f"assumed with session credentials; using {MAX_CHAINED_ROLE_SECONDS} s (it renews by itself)."
+            )
+            duration = MAX_CHAINED_ROLE_SECONDS
+        try:
+            return api.assume_role(
+                self.role_arn, self._session_name(api, root), duration, self.settings.get("external_id") or None
+            )
+        except AwsError as error:
+            if error.code != "AccessDenied":
+                raise
+            raise AwsError(
+                f"profile {self.profile!r}: AWS refused to let you assume {self.role_arn} (AccessDenied): its trust "
+                "policy does not allow this user, or asks for something this session lacks"
+            ) from None
+
+    def _session_name(self, api: AwsApi, root: str) -> str:
+        """role_session_name, else the IAM user's name, which CloudTrail then shows for the role."""
+        name = self.settings.get("role_session_name") or ""
+        if not name:
+            arn = keystore.settings(root).get(keystore.USER_ARN) or api.caller_arn()
+            name = arn.rpartition("/")[2]
+        name = "".join(c if c in _SESSION_NAME_CHARACTERS else "-" for c in name)[:64]
+        return name if len(name) >= 2 else f"stscreds-{name}"
 
 
 def pick_mfa_device(serials: list[str], wanted: str | None, user_name: str, ui: UI) -> str:

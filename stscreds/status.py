@@ -16,14 +16,16 @@ from stscreds.errors import mask
 def status_report(profile: str, now: float | None = None) -> dict[str, object]:
     """The report `status` prints (as text, or as JSON with these keys in this order)."""
     now = time.time() if now is None else now
-    store = profiles.store_for(profile)
+    config = profiles.load_config()
+    store = profiles.store_for(profile, config)
     credentials = store.load()
     report: dict[str, object] = {"profile": profile, "path": store.path}
-    role_arn = getattr(store, "role_arn", None)
+    settings = config.settings(profile)
+    role_arn = settings.get("role_arn")
     if role_arn:
         report["role_arn"] = role_arn
-        report["source_profile"] = getattr(store, "source_profile", None)
-    public = keystore.public_values(profile) if not role_arn else {}
+        report["source_profile"] = settings.get("source_profile")
+    public = {} if role_arn else keystore.public_values(profiles.plain_profile(profile, config))
     long_term = public.get(keystore.ACCESS_KEY_ID)
     report.update(
         user_arn=public.get(keystore.USER_ARN),
@@ -33,5 +35,6 @@ def status_report(profile: str, now: float | None = None) -> dict[str, object]:
         seconds_left=int(credentials.seconds_left(now)) if credentials else None,
         valid=credentials is not None and credentials.outlives(RENEW_MARGIN_SECONDS, now),
         key_store=paths.key_store(),
+        key_kind="role" if role_arn else "session",
     )
     return report
