@@ -1,4 +1,5 @@
-"""See stscreds work without an AWS account: init -> auth -> read -> status against a local moto server.
+"""See stscreds work without an AWS account: init -> auth -> read -> status -> a role profile,
+against a local moto server.
 
 Everything happens in a throwaway HOME that is deleted at the end; your own ~/.aws is not
 read or touched. Run it from a venv where `pip install '.[demo]'` installed stscreds.
@@ -92,6 +93,17 @@ def main() -> None:
         ).strip()
 
         step("Any time: who, which file, how long left (no network, no prompt)", ["status"], env)
+
+        # A role in another account, as the AWS CLI would have it in ~/.aws/config.
+        (aws_dir / "config").write_text(
+            "[profile prod]\nrole_arn = arn:aws:iam::222222222222:role/Deploy\nsource_profile = default\n"
+        )
+        step(
+            "A role profile: assumed with the MFA session, no code of its own, cached in ~/.stscreds/cache",
+            ["read", "aws_access_key_id", "--profile", "prod"],
+            env,
+        )
+        step("Renew roles now, in parallel (one line per role)", ["assume", "--all"], env)
 
         print(f"\n{BOLD}# {aws_dir / 'credentials'} now reads (secrets shortened):{PLAIN}")
         for line in (aws_dir / "credentials").read_text().splitlines():

@@ -167,10 +167,16 @@ class RecordingProxy:
                 if fault is not None and fault.mangle is not None:
                     answer = fault.mangle(answer)
                 if proxy.unique_tokens and action == "GetSessionToken" and status == 200:
+                    # As AWS: a new token and an ASIA key each time (moto's are fixed, AKIA).
                     number = next(proxy._token_numbers)
                     answer = re.sub(
                         rb"<SessionToken>[^<]*</SessionToken>",
                         f"<SessionToken>FwoGZXIvYXdzEXAMPLETOKEN{number:06d}</SessionToken>".encode(),
+                        answer,
+                    )
+                    answer = re.sub(
+                        rb"<AccessKeyId>[^<]*</AccessKeyId>",
+                        f"<AccessKeyId>ASIASESSIONEXAMPLE{number:02d}</AccessKeyId>".encode(),
                         answer,
                     )
                 self._send(status, answer)

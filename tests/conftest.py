@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -244,7 +245,20 @@ def faketime(offset: str) -> tuple[str, ...]:
     return ("faketime", "-f", offset)
 
 
+def _default_sigint() -> None:
+    # A job started in the background (nohup ... &) starts with SIGINT ignored, and passes that
+    # on: Ctrl-C would then never reach the CLI under test.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def spawn(command: str, env: dict[str, str], home: Path) -> pexpect.spawn:
     return pexpect.spawn(
-        "/bin/bash", ["-c", command], env=env, cwd=str(home), encoding="utf-8", timeout=30, dimensions=(24, 200)
+        "/bin/bash",
+        ["-c", command],
+        env=env,
+        cwd=str(home),
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(24, 200),
+        preexec_fn=_default_sigint,
     )

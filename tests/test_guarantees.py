@@ -351,7 +351,9 @@ def test_one_hang_is_retried_and_succeeds(user: IamUser, proxy: RecordingProxy, 
     store_keys(user)
     proxy.faults["GetSessionToken"] = HANG.once()
     quick = Timeouts(connect=1, read=1)
-    commands.authenticate("default", 3600, None, broker_for(ScriptedUI("123456"), lambda *a: AwsApi(*a, quick)))
+    commands.authenticate(
+        "default", 3600, None, broker_for(ScriptedUI("123456"), lambda *a, **k: AwsApi(*a, quick, **k))
+    )
     assert proxy.actions.count("sts:GetSessionToken") == 2
 
 

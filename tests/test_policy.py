@@ -78,3 +78,46 @@ def test_stscreds_calls_exactly_what_the_policy_allows_without_mfa(user: IamUser
     assert {call.access_key_id for call in proxy.calls} == {user.access_key_id}
     # The IAM calls name the user's own ARN, the only resource the policy grants.
     assert {call.params.get("UserName") for call in proxy.calls if call.action == "ListMFADevices"} == {user.name}
+
+
+# --- roles: the trust policy, the group's policy, and how stscreds signs AssumeRole ----------
+
+TRUST = Path(__file__).parent.parent / "policies" / "trust-mfa.json"
+ASSUME = Path(__file__).parent.parent / "policies" / "assume-roles.json"
+
+
+def test_the_trust_policy_lets_one_account_in_with_mfa_only() -> None:
+    (statement,) = json.loads(TRUST.read_text())["Statement"]
+    assert statement["Effect"] == "Allow" and statement["Action"] == "sts:AssumeRole"
+    principal = statement["Principal"]["AWS"]
+    assert principal.startswith("arn:aws:iam::") and principal.endswith(":root") and principal.count(":") == 5
+    assert statement["Condition"] == {"Bool": {MFA_KEY: "true"}}  # Bool, not BoolIfExists: absent is refused
+
+
+def test_the_groups_policy_lints_clean_and_asks_for_mfa() -> None:
+    assert [(f.issue, f.detail) for f in analyze_policy_string(ASSUME.read_text()).findings] == []
+    (statement,) = json.loads(ASSUME.read_text())["Statement"]
+    assert statement["Action"] == "sts:AssumeRole" and ":role/" in statement["Resource"]
+    assert statement["Condition"] == {"Bool": {MFA_KEY: "true"}}
+
+
+def test_every_assume_role_is_signed_with_the_mfa_session(
+    user: IamUser, proxy: RecordingProxy, isolated_env: Path
+) -> None:
+    commands.init_profile("default", ScriptedUI(user.access_key_id, user.secret_access_key), AwsApi, environ={})
+    config = isolated_env / ".aws" / "config"
+    config.parent.mkdir(exist_ok=True)
+    config.write_text(
+        "[profile a]\nrole_arn = arn:aws:iam::222222222222:role/Deploy\nsource_profile = default\n"
+        "[profile b]\nrole_arn = arn:aws:iam::333333333333:role/Deploy\nsource_profile = a\n"
+    )
+    proxy.unique_tokens = True  # session keys start ASIA, as AWS's do (moto's are fixed, AKIA)
+    results = commands.assume(["a", "b"], False, broker_for(ScriptedUI("123456")), 4)
+    assert all(not isinstance(item.result, Exception) for item in results)
+    assume_calls = [call for call in proxy.calls if call.action == "AssumeRole"]
+    assert len(assume_calls) == 2
+    for call in assume_calls:
+        assert call.access_key_id.startswith("ASIA") and call.access_key_id != user.access_key_id
+        assert call.session_token  # a session's signature carries its token
+    with_long_term_keys = {call.iam_action for call in proxy.calls if call.access_key_id == user.access_key_id}
+    assert with_long_term_keys == allowed_without_mfa()
