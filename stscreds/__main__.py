@@ -85,7 +85,7 @@ def _answer(command: str, positional: list[str], options: dict[str, str], profil
         if shell not in outputs.SHELLS:
             return None
         found = broker.cached(profile, credentials.RENEW_MARGIN_SECONDS)
-        return None if found is None else outputs.shell_script(found, shell)
+        return None if found is None else outputs.shell_script(found, shell, profile)
     found = broker.cached(profile, credentials.SDK_REFRESH_MARGIN_SECONDS)  # credential-process
     return None if found is None else outputs.credential_process_json(found) + "\n"
 

@@ -63,6 +63,7 @@ class Broker:
         self.mfa_for = mfa_for
         self._make_api = make_api
         self.clock = clock
+        self.fetched: set[str] = set()  # the sources this broker has fetched from (lock names)
 
     @property
     def make_api(self) -> ApiFactory:
@@ -151,17 +152,23 @@ class Broker:
         return self._renew(source, None)
 
     def _renew(self, source: Source, min_seconds: float | None) -> Credentials:
+        """Fetch from `source` unless, once its lock is held, the store has credentials with
+        `min_seconds` left. With None, fetch anyway (`auth`, `assume`), unless this broker
+        fetched from it meanwhile: `assume a b` with b assumed from a renews a once."""
         from stscreds.lock import SourceLock
 
         source.prepare(self)  # before the lock: a broken file should not make others wait
+        fetched_before = source.lock_name in self.fetched
         with SourceLock(source.lock_name, self.ui.say):
-            if min_seconds is not None:
-                current = source.store.load()  # renewed while we waited?
-                if current is not None and current.outlives(min_seconds, self.clock()):
-                    return current
-                if source.renewal_notice:
-                    self.ui.say(source.renewal_notice)
+            current = source.store.load()  # renewed while we waited?
+            if min_seconds is not None and current is not None and current.outlives(min_seconds, self.clock()):
+                return current
+            if min_seconds is None and not fetched_before and source.lock_name in self.fetched and current:
+                return current
+            if min_seconds is not None and source.renewal_notice:
+                self.ui.say(source.renewal_notice)
             credentials = source.fetch(self)
             source.store.save(credentials)
+            self.fetched.add(source.lock_name)
             source.saved(credentials)
             return credentials

@@ -172,7 +172,7 @@ def auth(
     typer.echo(f"Session valid until {result.credentials.expiration_text}.", err=True)
     typer.echo(f"Wrote credentials to {result.path}", err=True)
     if output_env:
-        _print(outputs.shell_script(result.credentials, "sh"))
+        _print(outputs.shell_script(result.credentials, "sh", profile))
 
 
 @app.command()
@@ -192,14 +192,15 @@ def env(
     """Print lines that set the credentials' AWS_* variables: eval "$(stscreds env)".
 
     Sets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (and AWS_SECURITY_TOKEN, which
-    botocore reads first) and AWS_CREDENTIAL_EXPIRATION, quoted for the shell. Renews them first
-    when they are missing or expired.
+    botocore reads first) and AWS_CREDENTIAL_EXPIRATION, quoted for the shell, and STSCREDS_PROFILE
+    and STSCREDS_RENEW_AT for a prompt hook that keeps them current. Renews them first when they
+    are missing or expired.
     """
 
     def script() -> str:
         if shell not in outputs.SHELLS:
             raise UsageError(f"unknown shell {shell!r}; choose one of: {', '.join(outputs.SHELLS)}")
-        return outputs.shell_script(_broker().get(profile), shell)
+        return outputs.shell_script(_broker().get(profile), shell, profile)
 
     _print(_run(script))
 
@@ -211,15 +212,27 @@ CommandArgument = typer.Argument(..., metavar="-- COMMAND [ARGS]...", help="What
     "exec",
     context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True},
 )
-def exec_(command: list[str] = CommandArgument, profile: str = ProfileOption) -> None:
+def exec_(
+    command: list[str] = CommandArgument,
+    profile: str = ProfileOption,
+    server: bool = typer.Option(
+        False, "--server", help="Serve credentials from a local endpoint that renews them, instead of fixed keys."
+    ),
+) -> None:
     """Run a command with the credentials in its environment.
 
     AWS_PROFILE and AWS_DEFAULT_PROFILE are removed from it. The command's exit code is stscreds'
-    exit code. Renews the credentials first when they are missing or expired.
+    exit code. Renews the credentials first when they are missing or expired. With --server, the
+    command's SDKs get them from a credentials endpoint on 127.0.0.1 (the container-credentials
+    protocol) and renew them by themselves: for commands that outlive a role's hour.
     """
     path = shutil.which(command[0])  # before any prompt: a typo should not cost an MFA code
     if path is None:
         _fail(f"{command[0]}: command not found", EXIT_NOT_FOUND)
+    if server:
+        # The command owns stdin and stdout: renewals ask on the terminal itself.
+        broker = _broker(controlling_terminal_ui())
+        raise typer.Exit(_run(lambda: commands.run_with_server(path, command, profile, broker, os.environ)))
     environment = _run(lambda: commands.exec_environment(profile, _broker(), os.environ))
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:

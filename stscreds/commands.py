@@ -8,7 +8,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from stscreds import keystore, profiles, sources
+from stscreds import ini, keystore, profiles, sources
 from stscreds.broker import Broker
 from stscreds.credentials import RENEW_MARGIN_SECONDS, SDK_REFRESH_MARGIN_SECONDS, Credentials
 from stscreds.errors import StscredsError, UsageError, mask
@@ -117,6 +117,99 @@ def exec_environment(profile: str, broker: Broker, environ: Mapping[str, str]) -
     credentials = broker.get(profile)
     kept = {name: value for name, value in environ.items() if name not in PROFILE_VARIABLES}
     return {**kept, **outputs.environment(credentials)}
+
+
+# What, in a config profile, says where credentials come from: the child of `exec --server`
+# must not find any of it, or its SDK would use that before the endpoint.
+CREDENTIAL_SETTINGS = frozenset(
+    "aws_access_key_id aws_secret_access_key aws_session_token x_security_token_expires role_arn source_profile "
+    "credential_source credential_process web_identity_token_file role_session_name external_id mfa_serial "
+    "duration_seconds sso_session sso_start_url sso_region sso_account_id sso_role_name "
+    "sso_registration_scopes".split()
+)
+# Variables an SDK would take credentials from before the endpoint, or that would redirect it.
+SERVER_HIDDEN_VARIABLES = (
+    *PROFILE_VARIABLES,
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+)
+# botocore hands out what the endpoint gives until 15 minutes before its end: give more.
+SERVER_MIN_SECONDS = SDK_REFRESH_MARGIN_SECONDS + 60
+
+
+def child_config(profile: str) -> str:
+    """The AWS config file the command of `exec --server` sees: [default] holds the profile's
+    settings (over [default]'s) but none that says where credentials come from; the
+    [services ...] sections its endpoints may name are kept."""
+    config = profiles.load_config()
+    settings = {
+        key: value
+        for key, value in {**config.profiles.get("default", {}), **config.profiles.get(profile, {})}.items()
+        if key not in CREDENTIAL_SETTINGS
+    }
+    sections = {"default": settings}
+    for name, values in ini.read(config.path).sections.items() if config.path else ():
+        if name.startswith("services"):
+            sections[name] = values
+    lines = []
+    for name, values in sections.items():
+        lines.append(f"[{name}]")
+        for key, value in values.items():
+            if isinstance(value, dict):
+                lines += [f"{key} =", *(f"    {k} = {v}" for k, v in value.items())]
+            else:
+                lines.append(f"{key} = {value}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def run_with_server(path: str, argv: list[str], profile: str, broker: Broker, environ: Mapping[str, str]) -> int:
+    """Run the command with a credentials endpoint instead of fixed keys; its exit code."""
+    import signal
+    import subprocess
+
+    from stscreds import atomic, paths
+    from stscreds.server import CredentialsServer
+
+    broker.get(profile, SERVER_MIN_SECONDS)  # renew now, in the foreground, if it must be
+    config_path = os.path.join(paths.stscreds_dir(), f"exec-{os.getpid()}.config")
+    atomic.make_folders(paths.stscreds_dir(), enforce=True)
+    atomic.write_file(config_path, child_config(profile).encode(ini.file_encoding()))
+    try:
+        with CredentialsServer(lambda: broker.get(profile, SERVER_MIN_SECONDS), broker.ui.say) as server:
+            environment = {k: v for k, v in environ.items() if k not in SERVER_HIDDEN_VARIABLES}
+            environment.update(
+                AWS_CONTAINER_CREDENTIALS_FULL_URI=server.url,
+                AWS_CONTAINER_AUTHORIZATION_TOKEN=server.token,
+                AWS_CONFIG_FILE=config_path,
+                # botocore reads keys from a credentials file before it asks the endpoint;
+                # /dev/null is no file to it (and an empty one to other SDKs).
+                AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+            )
+            process = subprocess.Popen(argv, executable=path, env=environment)
+            # The terminal sends Ctrl-C to the command too; SIGTERM and SIGHUP are passed on.
+            previous = {
+                number: signal.signal(number, lambda number, frame: process.send_signal(number))
+                for number in (signal.SIGTERM, signal.SIGHUP)
+            }
+            ignored = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                code = process.wait()
+            finally:
+                for number, handler in previous.items():
+                    signal.signal(number, handler)
+                signal.signal(signal.SIGINT, ignored)
+    finally:
+        atomic.remove_file(config_path)
+    return code if code >= 0 else 128 - code  # killed by signal N: 128+N, as shells say
 
 
 def credential_process_credentials(profile: str, broker: Broker) -> Credentials:

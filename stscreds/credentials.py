@@ -61,6 +61,9 @@ class Credentials:
             if expiration.tzinfo is None:
                 raise ValueError("expiration must be an aware datetime")
             expires_at = expiration.timestamp()
+        # To the second, rounded down: what every store keeps and every output shows, so that
+        # credentials just fetched equal the same ones read back.
+        expires_at = float(expires_at // 1)
         for name, value in (
             ("access_key_id", access_key_id),
             ("secret_access_key", secret_access_key),

@@ -56,9 +56,19 @@ def assignment(name: str, value: str, shell: str) -> str:
     return f"export {name}={quote(value, shell)}"
 
 
-def shell_script(credentials: Credentials, shell: str) -> str:
-    """The whole output of `stscreds env --shell SHELL`, one assignment per line."""
-    return "".join(assignment(name, value, shell) + "\n" for name, value in environment(credentials).items())
+def shell_script(credentials: Credentials, shell: str, profile: str) -> str:
+    """The whole output of `stscreds env --shell SHELL`, one assignment per line. Besides the
+    AWS variables, which profile they are for and when to renew them (seconds since the
+    epoch, the renewal margin before their end): a prompt hook compares that with the shell's
+    own clock ($EPOCHSECONDS) and runs `stscreds env` again only when it is due."""
+    from stscreds.credentials import RENEW_MARGIN_SECONDS
+
+    variables = {
+        **environment(credentials),
+        "STSCREDS_PROFILE": profile,
+        "STSCREDS_RENEW_AT": str(int(credentials.expires_at - RENEW_MARGIN_SECONDS)),
+    }
+    return "".join(assignment(name, value, shell) + "\n" for name, value in variables.items())
 
 
 # --- JSON, as json.dumps writes it -----------------------------------------------------------
