@@ -86,6 +86,10 @@ class RecordingProxy:
         self.faults: dict[str, Reply] = {}
         self.unique_tokens = False
         self.latency = 0.0  # seconds added before every answer
+        # action -> seconds: answers to it expire that long after `clock()` (moto's follow the
+        # real clock and ignore the durations asked for).
+        self.lifetimes: dict[str, float] = {}
+        self.clock: Callable[[], float] = time.time
         # role ARN -> reply for AssumeRole calls naming it (a trust policy that refuses).
         self.role_faults: dict[str, Reply] = {}
         self._token_numbers = itertools.count(1)
@@ -118,6 +122,8 @@ class RecordingProxy:
         self.role_faults.clear()
         self.unique_tokens = False
         self.latency = 0.0
+        self.lifetimes = {}
+        self.clock = time.time
 
     def _take_fault(self, action: str, params: dict[str, str]) -> Reply | None:
         if action == "AssumeRole" and params.get("RoleArn") in self.role_faults:
@@ -178,6 +184,11 @@ class RecordingProxy:
                         rb"<AccessKeyId>[^<]*</AccessKeyId>",
                         f"<AccessKeyId>ASIASESSIONEXAMPLE{number:02d}</AccessKeyId>".encode(),
                         answer,
+                    )
+                if action in proxy.lifetimes and status == 200:
+                    ends = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(proxy.clock() + proxy.lifetimes[action]))
+                    answer = re.sub(
+                        rb"<Expiration>[^<]*</Expiration>", f"<Expiration>{ends}</Expiration>".encode(), answer
                     )
                 self._send(status, answer)
 

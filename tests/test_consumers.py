@@ -104,8 +104,12 @@ def test_env_prints_only_assignments(authenticated: IamUser, isolated_env: Path,
         done = run(isolated_env, "env", "--shell", shell, env=env)
         assert (done.returncode, done.stderr) == (0, "")
         lines = done.stdout.splitlines()
-        assert len(lines) == 5 and expected in lines
+        assert len(lines) == 7 and expected in lines
         assert expected.replace("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN") in lines
+        assert (
+            expected.replace("AWS_SESSION_TOKEN", "STSCREDS_PROFILE").replace(values["aws_session_token"], "default")
+            in lines
+        )
 
 
 def test_env_takes_the_fast_path(authenticated: IamUser, isolated_env: Path, env: dict[str, str]) -> None:
@@ -143,7 +147,7 @@ def test_env_refuses_an_unknown_shell(authenticated: IamUser, isolated_env: Path
 def test_auth_output_env(initialised: IamUser, isolated_env: Path, env: dict[str, str]) -> None:
     done = run(isolated_env, "auth", "--output-env", stdin="123456\n", env=env)
     assert done.returncode == 0, done.stderr
-    assert done.stdout == outputs.shell_script(Credentials.from_ini(session(isolated_env)), "sh")  # type: ignore[arg-type]
+    assert done.stdout == outputs.shell_script(Credentials.from_ini(session(isolated_env)), "sh", "default")  # type: ignore[arg-type]
     assert "Wrote credentials" in done.stderr
 
 

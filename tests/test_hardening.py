@@ -579,7 +579,7 @@ def test_a_superscript_at_the_device_choice(
 USAGE_ERRORS = {
     "a missing argument": (("read",), "Missing argument"),
     "an unknown option": (("read", "aws_session_token", "--bogus"), "No such option: --bogus"),
-    "a misspelt option": (("read", "aws_session_token", "--profil", "x"), "Possible options: --profile"),
+    "a misspelt option": (("read", "aws_session_token", "--profil", "x"), "--profile"),  # click's suggestion
     "an unknown command": (("rea",), "Did you mean 'read'?"),
     "an option without its value": (("auth", "--duration"), "requires an argument"),
 }
