@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # collections.abc alone costs the fast path a millisecond
 
     from stscreds.aws import ApiFactory
     from stscreds.prompts import UI, MfaPrompter
-    from stscreds.sources import Source
+    from stscreds.sources import Root, Source
 
     class Store(Protocol):
         """Where a source's credentials are kept."""
@@ -122,14 +122,14 @@ class Broker:
                 sources[name].prepare(self)
             except StscredsError as error:
                 results[name] = error
-        roots: dict[str, tuple[Source, list[str]]] = {}
+        roots: dict[str, tuple[Root, list[str]]] = {}
         for name, source in sources.items():
             root = source.root()
             roots.setdefault(root.lock_name, (root, []))[1].append(name)
         for root, dependents in roots.values():
             asked_for = any(sources[name].lock_name == root.lock_name for name in dependents)
             try:
-                self.get_from(root, max(min_seconds, RENEW_MARGIN_SECONDS) if asked_for else RENEW_MARGIN_SECONDS)
+                root.make_ready(self, max(min_seconds, RENEW_MARGIN_SECONDS) if asked_for else RENEW_MARGIN_SECONDS)
             except StscredsError as error:
                 for name in dependents:
                     results[name] = error

@@ -18,6 +18,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from stscreds.aws import ApiFactory  # boto3: imported only when AWS is called
     from stscreds.broker import Clock
+    from stscreds.sso import SsoSession
 
 DEFAULT_DURATION = "12h"
 
@@ -288,3 +289,105 @@ def cli_broker(
         return mfa_prompter(ui, profile, code, command)
 
     return Broker(ui, mfa_for, make_api, clock)
+
+
+# --- IAM Identity Center ---------------------------------------------------------------------
+
+
+def sso_session(profile: str | None, session_name: str | None) -> SsoSession:
+    """The sso-session to log in to: --sso-session's, else --profile's, else the config's only
+    sso-session, else the default profile's."""
+    from stscreds import sso
+
+    if profile and session_name:
+        raise UsageError("give --profile or --sso-session, not both")
+    config = profiles.load_config()
+    if session_name is None and profile is None and len(config.sso_sessions) == 1:
+        session_name = next(iter(config.sso_sessions))
+    if session_name is not None:
+        if session_name not in config.sso_sessions:
+            raise UsageError(f"no [sso-session {session_name}] in {config.path}")
+        return sso.session_for({"sso_session": session_name}, config.sso_sessions, session_name)
+    profile = profiles.check_profile_name(profile or profiles.DEFAULT_PROFILE)
+    settings = profiles.sso_settings(config.settings(profile))
+    if settings is None:
+        raise UsageError(f"profile {profile!r} has no IAM Identity Center settings (sso_session, sso_account_id...)")
+    return sso.session_for(settings, config.sso_sessions, profile)
+
+
+def sso_login(session: SsoSession, ui: UI, open_browser: bool) -> None:
+    """Log in anew with the device authorization flow (the URL and code on `ui`)."""
+    from stscreds import sso
+    from stscreds.lock import SourceLock
+
+    with SourceLock(f"sso-session.{session.label}", ui.say):
+        sso.device_login(session, sso.Login(say=ui.say, can_ask=True, open_browser=open_browser))
+
+
+def sso_logout(session: SsoSession) -> tuple[bool, list[str]]:
+    """Forget the session's token and the role credentials stscreds got with it: whether
+    there was a token, and the profiles whose cached credentials went."""
+    from stscreds import cache, sso
+
+    removed = sso.logout(session)
+    mine = [
+        name
+        for name, values in cache.sections().items()
+        if values.get("sso_account_id")
+        and (
+            values.get("sso_session") == session.name
+            if session.name
+            else values.get("sso_start_url") == session.start_url
+        )
+    ]
+    cache.remove(mine)
+    return removed, mine
+
+
+@dataclass(frozen=True)
+class Discovered:
+    sections: dict[str, dict[str, str]]  # "profile NAME" -> its settings, to add
+    skipped: list[str]  # profile names the config has already
+    path: str
+
+
+def sso_discover(session: SsoSession, style: str, pattern: str, write: bool, broker: Broker) -> Discovered:
+    """The profiles of every account and role the login may use; with `write`, added to the
+    AWS config file, every other byte of it kept and no existing profile touched."""
+    from stscreds import sso
+    from stscreds.sources import SsoLogin
+
+    if style not in ("sso", "process"):
+        raise UsageError(f"unknown --style {style!r}; choose sso or process")
+    config = profiles.load_config()
+    token = SsoLogin(session, f"stscreds sso login --sso-session {session.name}").token(broker)
+    sections: dict[str, dict[str, str]] = {}
+    skipped: list[str] = []
+    for account, role in sso.accounts_and_roles(session, token):
+        name = sso.profile_name(pattern, account, role)
+        if f"profile {name}" in sections:  # two accounts of one name: tell them apart
+            name = sso.profile_name(f"{pattern}-{{account_id}}", account, role)
+        if name in config.profiles:
+            skipped.append(name)
+            continue
+        sections[f"profile {name}"] = sso.discovered_settings(session, account["accountId"], role, style, name)
+    if write and sections:
+        _add_to_config(config.path, sections)
+    return Discovered(sections, skipped, config.path)
+
+
+def _add_to_config(path: str, sections: dict[str, dict[str, str]]) -> None:
+    from stscreds import atomic
+    from stscreds.lock import SourceLock
+
+    if not path:
+        raise UsageError("AWS_CONFIG_FILE is set but empty: there is no config file to write to")
+    with SourceLock(f"file.{os.path.realpath(path)}", lambda message: None):
+        document = ini.read(path)
+        if document.kind == ini.NOT_REGULAR:
+            raise atomic.NotRegularFileError(path, "config")
+        text = ini.update_sections(document.text, sections, path)
+        atomic.check_writable(path, "config")
+        atomic.make_folders(os.path.dirname(os.path.realpath(path)))
+        atomic.write_file(path, text.encode(ini.file_encoding()))
+        ini.remember(path, text)

@@ -144,6 +144,8 @@ def status_text(report: dict[str, object]) -> str:
         state = "no session: run `stscreds auth`"
         if report.get("role_arn"):
             state = "no credentials yet: the next read assumes the role"
+        elif report.get("sso_role_name"):
+            state = "no credentials yet: the next read gets them from IAM Identity Center"
     elif report.get("valid"):
         state = f"valid until {expiration} (in {_duration(seconds_left)})"
     elif seconds_left > 0:
@@ -151,7 +153,13 @@ def status_text(report: dict[str, object]) -> str:
     else:
         state = f"expired at {expiration} ({_duration(-seconds_left)} ago)"
     lines = [("Profile", report["profile"])]
-    for label, key in (("Role", "role_arn"), ("Source", "source_profile")):
+    for label, key in (
+        ("Role", "role_arn"),
+        ("Source", "source_profile"),
+        ("SSO", "sso_session"),
+        ("Account", "sso_account_id"),
+        ("Role name", "sso_role_name"),
+    ):
         if report.get(key):
             lines.append((label, report[key]))
     lines += [("Session", state), ("File", report["path"])]

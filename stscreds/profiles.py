@@ -3,8 +3,8 @@
 The AWS config file (`AWS_CONFIG_FILE`, else `~/.aws/config`) is read as botocore reads it
 (`build_profile_map`): `[default]` and `[profile NAME]` are profiles, `[sso-session NAME]` are
 IAM Identity Center sessions. A profile with `role_arn` is a role assumed from its
-`source_profile`; one with `sso_account_id` and `sso_role_name` is an IAM Identity Center
-role; any other name is a stscreds profile: long-term keys in `~/.stscreds/credentials` and
+`source_profile`; one with `sso_account_id` and `sso_role_name` (or `sso_session`) is an IAM
+Identity Center role; any other name is a stscreds profile: long-term keys in `~/.stscreds/credentials` and
 its MFA session in the shared credentials file.
 
 Standard library only (the fast path resolves a profile to find its cached credentials);
@@ -83,6 +83,21 @@ def role_origin(settings: dict[str, str]) -> dict[str, str]:
     return {key: settings.get(key, "") for key in ROLE_SETTINGS}
 
 
+# A profile's IAM Identity Center settings, as AWS CLI v2 writes them; `sso discover --style
+# process` writes them with this prefix, which botocore ignores, so that it runs the profile's
+# credential_process instead of its own SSO provider.
+SSO_SETTINGS = ("sso_session", "sso_start_url", "sso_region", "sso_account_id", "sso_role_name")
+PROCESS_PREFIX = "stscreds_"
+
+
+def sso_settings(settings: dict[str, str]) -> dict[str, str] | None:
+    """The profile's IAM Identity Center settings, or None when it is not an SSO profile."""
+    found = {key: settings.get(key) or settings.get(PROCESS_PREFIX + key) or "" for key in SSO_SETTINGS}
+    if not (found["sso_account_id"] or found["sso_role_name"] or found["sso_session"]):
+        return None
+    return found
+
+
 def stscreds_alias(settings: dict[str, str]) -> str | None:
     """The stscreds profile that `credential_process = stscreds credential-process [--profile
     X]` stands for: a profile written for SDKs that get their keys from stscreds is, to
@@ -122,6 +137,9 @@ def store_for(profile: str, config: Config | None = None) -> Store:
     settings = config.settings(profile)
     if settings.get("role_arn"):
         return cache.CacheStore(profile, role_origin(settings))
+    sso = sso_settings(settings)
+    if sso is not None:
+        return cache.CacheStore(profile, sso)
     return credentials_file.session_store(plain_profile(profile, config))
 
 
@@ -135,5 +153,7 @@ def resolve(profile: str, config: Config | None = None) -> Source:
     settings = config.settings(profile)
     if settings.get("role_arn"):
         return sources.AssumeRoleSource(profile, settings, config)
+    if sso_settings(settings) is not None:
+        return sources.SsoSource(profile, settings, config)
     plain = plain_profile(profile, config)
     return sources.SessionTokenSource(plain, mfa_serial=config.settings(plain).get("mfa_serial") or None)

@@ -9,6 +9,8 @@ turns, across processes.
 - `AssumeRoleSource`: sts:AssumeRole signed with the MFA session at the end of the profile's
   `source_profile` chain (renewed first if need be), so no role asks for a code of its own;
   kept in stscreds' cache.
+- `SsoSource`: sso:GetRoleCredentials with the IAM Identity Center login (refreshed, or made
+  anew on a terminal, if need be); kept in stscreds' cache.
 
 Importing this module is cheap (the fast path resolves profiles to sources to find their
 stores); what fetching needs is imported when it fetches.
@@ -22,9 +24,18 @@ from stscreds.errors import AwsError, MfaDeviceError, NoInputError, StscredsErro
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Protocol
+
     from stscreds.aws import AwsApi, User
     from stscreds.broker import Broker, Store
     from stscreds.prompts import UI
+    from stscreds.sso import SsoSession
+
+    class Root(Protocol):
+        lock_name: str
+
+        def make_ready(self, broker: Broker, min_seconds: float) -> None: ...
+
 
 # GetSessionToken's limits for IAM users, and what `auth` asks for by default.
 MIN_SESSION_SECONDS = 900
@@ -52,9 +63,13 @@ class Source:
     def saved(self, credentials: Credentials) -> None:
         """Bookkeeping after the credentials are stored; must not fail."""
 
-    def root(self) -> Source:
-        """The source at the end of this one's chain: the MFA session it rests on."""
+    def root(self) -> Root:
+        """What this source rests on and may need a person for: the MFA session at the end of a
+        role's chain, an IAM Identity Center login. `Broker.get_many` makes it ready first."""
         return self
+
+    def make_ready(self, broker: Broker, min_seconds: float) -> None:
+        broker.get_from(self, min_seconds)
 
 
 class SessionTokenSource(Source):
@@ -182,9 +197,8 @@ class AssumeRoleSource(Source):
         serial = next((s for p in self.chain() if (s := self.config.settings(p).get("mfa_serial"))), None)
         return SessionTokenSource(name, mfa_serial=serial)
 
-    def root(self) -> Source:
-        parent = self.parent()
-        return parent.root()
+    def root(self) -> Root:
+        return self.parent().root()
 
     # --- assuming it ------------------------------------------------------------------------
 
@@ -228,6 +242,88 @@ class AssumeRoleSource(Source):
             name = arn.rpartition("/")[2]
         name = "".join(c if c in _SESSION_NAME_CHARACTERS else "-" for c in name)[:64]
         return name if len(name) >= 2 else f"stscreds-{name}"
+
+
+class SsoSource(Source):
+    """An IAM Identity Center role: a profile naming `sso_account_id` and `sso_role_name`, and
+    an sso-session (or, the legacy form, a start URL and region) to log in to."""
+
+    def __init__(self, profile: str, settings: dict[str, str], config: profiles.Config) -> None:
+        self.profile = profile
+        self.sso = profiles.sso_settings(settings) or {}
+        self.config = config
+        self.lock_name = f"sso.{profile}"
+        self.store = cache.CacheStore(profile, self.sso)
+
+    def __repr__(self) -> str:
+        return f"IAM Identity Center profile {self.profile!r}"
+
+    @property
+    def session(self) -> SsoSession:
+        from stscreds import sso
+
+        return sso.session_for(self.sso, self.config.sso_sessions, self.profile)
+
+    def prepare(self, broker: Broker) -> None:
+        self.session  # noqa: B018 - an unknown sso-session or a missing start URL, now
+        missing = [key for key in ("sso_account_id", "sso_role_name") if not self.sso[key]]
+        if missing:
+            raise UsageError(f"profile {self.profile!r} has no {' or '.join(missing)}")
+        self.store.prepare()
+
+    def root(self) -> Root:
+        return SsoLogin(self.session, f"stscreds sso login --profile {self.profile}")
+
+    def fetch(self, broker: Broker) -> Credentials:
+        from stscreds import sso
+
+        login = SsoLogin(self.session, f"stscreds sso login --profile {self.profile}")
+        token = login.token(broker)
+        try:
+            return sso.role_credentials(self.session, token, self.sso["sso_account_id"], self.sso["sso_role_name"])
+        except sso.SsoError as error:
+            if error.code == "ForbiddenException":
+                raise sso.SsoError(
+                    f"profile {self.profile!r}: IAM Identity Center does not let you use role "
+                    f"{self.sso['sso_role_name']} in account {self.sso['sso_account_id']} (ForbiddenException): "
+                    "you are not assigned to it"
+                ) from None
+            if error.code != "UnauthorizedException":
+                raise
+        # The portal no longer takes the login (signed out elsewhere, say): sign in anew.
+        token = login.token(broker, fresh=True)
+        return sso.role_credentials(self.session, token, self.sso["sso_account_id"], self.sso["sso_role_name"])
+
+
+class SsoLogin:
+    """An IAM Identity Center login: one at a time per sso-session, under its own lock."""
+
+    def __init__(self, session: SsoSession, hint: str, open_browser: bool = True) -> None:
+        self.session = session
+        self.hint = hint
+        self.open_browser = open_browser
+        self.lock_name = f"sso-session.{session.label}"
+
+    def token(self, broker: Broker, fresh: bool = False) -> str:
+        from stscreds import sso
+        from stscreds.lock import SourceLock
+
+        ui = broker.ui
+        login = sso.Login(
+            say=getattr(ui, "show", ui.say),
+            can_ask=ui.interactive,
+            open_browser=self.open_browser,
+            clock=broker.clock,
+        )
+        with SourceLock(self.lock_name, ui.say):
+            if fresh:
+                if not login.can_ask:
+                    raise NoInputError(f"IAM Identity Center no longer accepts the login: run `{self.hint}`")
+                return sso.device_login(self.session, login)
+            return sso.valid_token(self.session, login, self.hint)
+
+    def make_ready(self, broker: Broker, min_seconds: float) -> None:
+        self.token(broker)
 
 
 def pick_mfa_device(serials: list[str], wanted: str | None, user_name: str, ui: UI) -> str:

@@ -25,7 +25,12 @@ def status_report(profile: str, now: float | None = None) -> dict[str, object]:
     if role_arn:
         report["role_arn"] = role_arn
         report["source_profile"] = settings.get("source_profile")
-    public = {} if role_arn else keystore.public_values(profiles.plain_profile(profile, config))
+    sso = profiles.sso_settings(settings)
+    if sso is not None:
+        report["sso_account_id"] = sso["sso_account_id"]
+        report["sso_role_name"] = sso["sso_role_name"]
+        report["sso_session"] = sso["sso_session"] or sso["sso_start_url"]
+    public = {} if role_arn or sso else keystore.public_values(profiles.plain_profile(profile, config))
     long_term = public.get(keystore.ACCESS_KEY_ID)
     report.update(
         user_arn=public.get(keystore.USER_ARN),
@@ -35,6 +40,6 @@ def status_report(profile: str, now: float | None = None) -> dict[str, object]:
         seconds_left=int(credentials.seconds_left(now)) if credentials else None,
         valid=credentials is not None and credentials.outlives(RENEW_MARGIN_SECONDS, now),
         key_store=paths.key_store(),
-        key_kind="role" if role_arn else "session",
+        key_kind="role" if role_arn or sso else "session",
     )
     return report
