@@ -21,7 +21,18 @@ COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-def
 
 
 def test_there_are_the_commands_the_issues_name() -> None:
-    assert COMMANDS == ["assume", "auth", "credential-process", "env", "exec", "init", "read", "status", "whoami"]
+    assert COMMANDS == [
+        "assume",
+        "auth",
+        "credential-process",
+        "env",
+        "exec",
+        "init",
+        "read",
+        "sso",
+        "status",
+        "whoami",
+    ]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
