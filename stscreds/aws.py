@@ -74,6 +74,19 @@ class User:
     arn: str
 
 
+@dataclass(frozen=True)
+class AccessKey:
+    access_key_id: str
+    status: str
+    created: str  # 2026-11-23T19:41:57Z, "" when AWS did not say
+
+
+def _instant(moment: Any) -> str:
+    from stscreds.credentials import format_timestamp
+
+    return format_timestamp(moment.timestamp()) if hasattr(moment, "timestamp") else ""
+
+
 # botocore sessions, one per profile whose settings are used and per state of the files and
 # variables they are read from. A session is slow to make (~50 ms: it loads its data files)
 # and a client made from one is fast (~2 ms), which matters when 100 roles are assumed at
@@ -197,6 +210,28 @@ class AwsApi:
                 RoleArn=role_arn, RoleSessionName=session_name, DurationSeconds=duration_seconds, **extra
             )
             return _credentials(answer["Credentials"])
+
+    def access_keys(self, user_name: str) -> list[AccessKey]:
+        iam = self._client("iam")
+        with self._translate_errors("iam:ListAccessKeys", iam):
+            pages = iam.get_paginator("list_access_keys").paginate(UserName=user_name)
+            return [
+                AccessKey(key["AccessKeyId"], key.get("Status", ""), _instant(key.get("CreateDate")))
+                for page in pages
+                for key in page["AccessKeyMetadata"]
+            ]
+
+    def create_access_key(self, user_name: str) -> tuple[AccessKey, str]:
+        """A new key of the user's, and its secret."""
+        iam = self._client("iam")
+        with self._translate_errors("iam:CreateAccessKey", iam):
+            key = iam.create_access_key(UserName=user_name)["AccessKey"]
+            return AccessKey(key["AccessKeyId"], key["Status"], _instant(key.get("CreateDate"))), key["SecretAccessKey"]
+
+    def delete_access_key(self, user_name: str, access_key_id: str) -> None:
+        iam = self._client("iam")
+        with self._translate_errors("iam:DeleteAccessKey", iam):
+            iam.delete_access_key(UserName=user_name, AccessKeyId=access_key_id)
 
     def caller_arn(self) -> str:
         sts = self._client("sts")

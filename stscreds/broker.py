@@ -170,5 +170,5 @@ class Broker:
             credentials = source.fetch(self)
             source.store.save(credentials)
             self.fetched.add(source.lock_name)
-            source.saved(credentials)
+            source.saved(self, credentials)
             return credentials

@@ -141,9 +141,21 @@ MfaCommandOption = typer.Option(
 
 
 @app.command()
-def init(profile: str = ProfileOption, mfa_command: Optional[str] = MfaCommandOption) -> None:
-    """Store your long-term access key pair in ~/.stscreds/credentials (checked with iam:GetUser)."""
-    result = _run(lambda: commands.init_profile(profile, TerminalUI(), _make_api, mfa_command=mfa_command))
+def init(
+    profile: str = ProfileOption,
+    mfa_command: Optional[str] = MfaCommandOption,
+    keyring: bool = typer.Option(
+        False, "--keyring", help="Keep the secret key in the OS keyring, not in ~/.stscreds/credentials."
+    ),
+) -> None:
+    """Store your long-term access key pair in ~/.stscreds/credentials (checked with iam:GetUser).
+
+    With --keyring the secret goes to the OS keyring (Secret Service, macOS Keychain, Windows
+    Credential Locker) and the file holds only the key ID and where the secret is.
+    """
+    result = _run(
+        lambda: commands.init_profile(profile, TerminalUI(), _make_api, mfa_command=mfa_command, keyring=keyring)
+    )
     for name in result.shadowing_variables:
         typer.echo(f"Warning: {name} is set in your environment and takes precedence over credentials files.", err=True)
     typer.echo(
@@ -380,6 +392,27 @@ def sso_discover(
         _print(text)
     if found.skipped:
         typer.echo(f"Skipped {len(found.skipped)} that exist already: {', '.join(found.skipped)}", err=True)
+
+
+@app.command()
+def rotate(
+    profile: str = ProfileOption,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Replace your long-term access key with a new one, then delete the old one.
+
+    Uses the MFA session (renewed first if need be): iam:CreateAccessKey, then iam:GetUser with the
+    new pair until IAM accepts it, then stores it and deletes the old key. Never leaves a key behind.
+    """
+    result = _run(lambda: commands.rotate(profile, _broker(), yes))
+    typer.echo(
+        f"Replaced {result.old_key} with {result.new_key} for IAM user {result.user} in {result.path}.", err=True
+    )
+    if result.old_key_deleted is not None:
+        _fail(f"the new key is stored, but the old key {result.old_key} was not deleted: {result.old_key_deleted}", 1)
+    typer.echo(f"Deleted the old key {result.old_key}.", err=True)
+    if not result.session_works:
+        typer.echo("The current session no longer works: run `stscreds auth`.", err=True)
 
 
 @app.command()

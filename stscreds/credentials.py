@@ -189,6 +189,12 @@ def parse_expiration(value: str) -> float | None:
     return seconds + (float("0" + rest) if rest else 0.0) - offset
 
 
+def days_since(text: str | None, now: float) -> int | None:
+    """Whole days from the instant `text` to `now`; None when it is not an instant."""
+    when = parse_expiration(text) if text else None
+    return None if when is None else int((now - when) // 86400)
+
+
 def format_timestamp(seconds: float) -> str:
     """2026-11-23T19:41:57Z: UTC, to the second, as the AWS CLI shows expirations."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))

@@ -1,10 +1,15 @@
 """stscreds' own store of long-term key pairs: `~/.stscreds/credentials`, one section per
 profile, written with configobj (folder 0700, file 0600, atomic writes).
 
-Beside each pair it keeps a few settings: the IAM user's ARN (for `status`) and the command
-that prints MFA codes for the profile. `status` shows the ARN and the masked key ID in every
-shell that asks, so those are read without configobj when the file is as configobj writes it
-(`public_values`); anything else goes to configobj.
+The secret access key is in the file, or (`init --keyring`) in the OS keyring through the
+`keyring` library (Secret Service on Linux, the macOS Keychain, the Windows Credential Locker):
+the file then holds `secret_store = keyring` and never the secret.
+
+Beside each pair it keeps a few settings: the IAM user's ARN (for `status`), the command that
+prints MFA codes for the profile, and when the key was made (for its age). `status` shows the
+ARN, the masked key ID and the age in every shell that asks, so those are read without
+configobj when the file is as configobj writes it (`public_values`); anything else goes to
+configobj. Nothing here touches the keyring but `load_keys` and the writers.
 """
 
 from __future__ import annotations
@@ -14,16 +19,26 @@ import os
 import stat
 
 from stscreds import ini, paths
-from stscreds.errors import FileAccessError, MalformedFileError, NotInitialisedError, debug
+from stscreds.errors import FileAccessError, MalformedFileError, NotInitialisedError, StscredsError, UsageError, debug
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (status reads this module)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 ACCESS_KEY_ID = "aws_access_key_id"
 SECRET_ACCESS_KEY = "aws_secret_access_key"
 # Settings kept beside the pair in the store, per profile.
 USER_ARN = "user_arn"  # from iam:GetUser at init and auth, for `status`
 MFA_COMMAND = "mfa_command"  # prints an MFA code, e.g. `ykman oath accounts code --single aws`
-SETTINGS = (USER_ARN, MFA_COMMAND)
+KEY_CREATED = "key_created"  # when IAM made the key: from rotate, or looked up once with the session
+SECRET_STORE = "secret_store"  # "keyring" when the secret is in the OS keyring, not in this file
+SETTINGS = (USER_ARN, MFA_COMMAND, KEY_CREATED)
 # What `status` shows: nothing secret.
-PUBLIC = (ACCESS_KEY_ID, USER_ARN)
+PUBLIC = (ACCESS_KEY_ID, USER_ARN, KEY_CREATED)
+KEYRING = "keyring"
+KEYRING_SERVICE = "stscreds"
+KEYRING_INSTALL = "pipx inject stscreds keyring, uv tool install --with keyring ., or pip install 'stscreds[keyring]'"
 # Characters that configobj reads differently from a plain INI reader (quotes, inline
 # comments, lists, escapes): a value with one of them is left to configobj.
 _CONFIGOBJ_SYNTAX = frozenset("\"'#,\\")
@@ -117,16 +132,68 @@ def load_keys(profile: str) -> tuple[str, str]:
     if _status(path) is None:
         raise NotInitialisedError(f"no long-term keys stored yet: run `{_init_hint(profile)}` first")
     section = _section(profile, path)
-    if not section or not section.get(ACCESS_KEY_ID) or not section.get(SECRET_ACCESS_KEY):
+    in_keyring = bool(section) and section.get(SECRET_STORE) == KEYRING  # type: ignore[union-attr]
+    if not section or not section.get(ACCESS_KEY_ID) or not (in_keyring or section.get(SECRET_ACCESS_KEY)):
         raise NotInitialisedError(
             f"no long-term keys for profile {profile!r} in {path}: run `{_init_hint(profile)}` first"
         )
-    access_key_id, secret = section[ACCESS_KEY_ID], section[SECRET_ACCESS_KEY]
+    access_key_id = section[ACCESS_KEY_ID]
+    secret = _keyring_secret(profile, access_key_id) if in_keyring else section[SECRET_ACCESS_KEY]
     if not looks_like_access_key_id(access_key_id):
         raise MalformedFileError(path, f"[{profile}] {ACCESS_KEY_ID} does not look like an AWS access key ID")
     if any(c.isspace() for c in secret):
         raise MalformedFileError(path, f"[{profile}] {SECRET_ACCESS_KEY} is not one word")
     return access_key_id, secret
+
+
+def in_keyring(profile: str) -> bool:
+    """Whether `profile`'s secret is kept in the OS keyring."""
+    return (_section(profile, paths.key_store()) or {}).get(SECRET_STORE) == KEYRING
+
+
+def _keyring() -> Any:
+    try:
+        import keyring
+    except ImportError:
+        raise UsageError(f"keeping the secret in the OS keyring needs the keyring package: {KEYRING_INSTALL}") from None
+    return keyring
+
+
+def _keyring_call(action: str, call: Callable[[Any], Any]) -> Any:
+    """Run a keyring call; its failures (no backend, a locked or absent keyring) in one line."""
+    keyring = _keyring()
+    try:
+        return call(keyring)
+    except keyring.errors.NoKeyringError:
+        raise StscredsError(
+            f"no OS keyring is available to {action} (no Secret Service, Keychain or Credential Locker answered)"
+        ) from None
+    except keyring.errors.KeyringError as error:
+        raise StscredsError(f"the OS keyring refused to {action}: {error}") from None
+
+
+def check_keyring() -> None:
+    """Fail now if there is no usable OS keyring (or no keyring package)."""
+    keyring = _keyring()
+    backend = keyring.get_keyring()
+    if backend.priority <= 0:  # keyring's "fail" backend: nothing on this machine answered
+        raise StscredsError(
+            "no OS keyring is available (no Secret Service, Keychain or Credential Locker answered); nothing stored"
+        )
+
+
+def _keyring_user(profile: str, access_key_id: str) -> str:
+    return f"{profile}:{access_key_id}"
+
+
+def _keyring_secret(profile: str, access_key_id: str) -> str:
+    user = _keyring_user(profile, access_key_id)
+    secret = _keyring_call("read the secret", lambda keyring: keyring.get_password(KEYRING_SERVICE, user))
+    if not secret:
+        raise NotInitialisedError(
+            f"the OS keyring has no secret for {KEYRING_SERVICE}/{user}: run `{_init_hint(profile)} --keyring` again"
+        )
+    return str(secret)
 
 
 def has_keys(profile: str) -> bool:
@@ -144,10 +211,42 @@ def settings(profile: str) -> dict[str, str]:
 # --- writing ---------------------------------------------------------------------------------
 
 
-def save_keys(profile: str, access_key_id: str, secret_access_key: str, settings: dict[str, str] | None = None) -> str:
+def save_keys(
+    profile: str,
+    access_key_id: str,
+    secret_access_key: str,
+    settings: dict[str, str] | None = None,
+    keyring: bool | None = None,
+) -> str:
     """Store the pair in `[profile]`, keeping other profiles and this profile's settings
-    (updated with `settings`; an empty value removes one). Returns the file's path."""
-    return _edit(profile, {ACCESS_KEY_ID: access_key_id, SECRET_ACCESS_KEY: secret_access_key, **(settings or {})})
+    (updated with `settings`; an empty value removes one). With `keyring` the secret goes to
+    the OS keyring and the file says so; None keeps the profile's store as it is. Returns the
+    file's path."""
+    if keyring is None:
+        keyring = in_keyring(profile)
+    if not keyring:
+        values = {ACCESS_KEY_ID: access_key_id, SECRET_ACCESS_KEY: secret_access_key, SECRET_STORE: ""}
+        return _edit(profile, {**values, **(settings or {})})
+    user = _keyring_user(profile, access_key_id)
+    old = (_section(profile, paths.key_store()) or {}).get(ACCESS_KEY_ID)
+    _keyring_call("store the secret", lambda kr: kr.set_password(KEYRING_SERVICE, user, secret_access_key))
+    try:
+        path = _edit(
+            profile, {ACCESS_KEY_ID: access_key_id, SECRET_ACCESS_KEY: "", SECRET_STORE: KEYRING, **(settings or {})}
+        )
+    except BaseException:
+        _forget(user)  # the file does not point at it: leave nothing behind
+        raise
+    if old and old != access_key_id:
+        _forget(_keyring_user(profile, old))
+    return path
+
+
+def _forget(user: str) -> None:
+    try:
+        _keyring_call("remove a secret", lambda kr: kr.delete_password(KEYRING_SERVICE, user))
+    except Exception as error:
+        debug(__name__, "could not remove %s from the keyring: %s", user, error)
 
 
 def save_settings(profile: str, values: dict[str, str]) -> None:

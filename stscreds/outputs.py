@@ -168,7 +168,9 @@ def status_text(report: dict[str, object]) -> str:
     if report.get("access_key_id"):
         lines.append(("Access key", f"{report['access_key_id']} ({report.get('key_kind', 'session')})"))
     if report.get("long_term_access_key_id"):
-        lines.append(("Long-term", f"{report['long_term_access_key_id']} in {report['key_store']}"))
+        age = report.get("long_term_key_age_days")
+        made = f", made {str(report['long_term_key_created'])[:10]} ({age} days ago)" if isinstance(age, int) else ""
+        lines.append(("Long-term", f"{report['long_term_access_key_id']} in {report['key_store']}{made}"))
     return "".join(f"{label + ':':<12} {value}\n" for label, value in lines)
 
 

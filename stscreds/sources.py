@@ -24,6 +24,7 @@ from stscreds.errors import AwsError, MfaDeviceError, NoInputError, StscredsErro
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Protocol
 
     from stscreds.aws import AwsApi, User
@@ -60,7 +61,7 @@ class Source:
     def fetch(self, broker: Broker) -> Credentials:
         raise NotImplementedError
 
-    def saved(self, credentials: Credentials) -> None:
+    def saved(self, broker: Broker, credentials: Credentials) -> None:
         """Bookkeeping after the credentials are stored; must not fail."""
 
     def root(self) -> Root:
@@ -106,9 +107,33 @@ class SessionTokenSource(Source):
         self.user = user
         return credentials
 
-    def saved(self, credentials: Credentials) -> None:
-        if self.user is not None:  # for `status`; a read-only store must not fail the command
-            keystore.remember(self.profile, {keystore.USER_ARN: self.user.arn})
+    def saved(self, broker: Broker, credentials: Credentials) -> None:
+        if self.user is None:
+            return
+        # For `status`; a read-only store, or a policy that denies the lookup, must not fail it.
+        keystore.remember(self.profile, {keystore.USER_ARN: self.user.arn})
+        created = keystore.settings(self.profile).get(keystore.KEY_CREATED)
+        if not created:
+            created = self._look_up_key_created(broker, credentials, self.user.name)
+        warn_if_old(broker.ui.say, self.profile, created, broker.clock())
+
+    def _look_up_key_created(self, broker: Broker, credentials: Credentials, user_name: str) -> str | None:
+        """When IAM made the long-term key: asked once, with the new session (the shipped
+        policy allows IAM calls only with MFA), and remembered."""
+        from stscreds.errors import debug
+
+        try:
+            access_key_id = keystore.load_keys(self.profile)[0]
+            api = broker.make_api(
+                credentials.access_key_id, credentials.secret_access_key, credentials.session_token, self.profile
+            )
+            created = next((k.created for k in api.access_keys(user_name) if k.access_key_id == access_key_id), "")
+        except StscredsError as error:
+            debug(__name__, "could not look up when the long-term key was made: %s", error)
+            return None
+        if created:
+            keystore.remember(self.profile, {keystore.KEY_CREATED: created})
+        return created or None
 
 
 # AWS limits a role assumed with session credentials (role chaining) to one hour.
@@ -324,6 +349,19 @@ class SsoLogin:
 
     def make_ready(self, broker: Broker, min_seconds: float) -> None:
         self.token(broker)
+
+
+# AWS recommends rotating access keys at least every 90 days.
+KEY_MAX_AGE_DAYS = 90
+
+
+def warn_if_old(say: Callable[[str], None], profile: str, created: str | None, now: float) -> None:
+    from stscreds.credentials import days_since
+
+    age = days_since(created, now)
+    if age is not None and age > KEY_MAX_AGE_DAYS:
+        flag = "" if profile == "default" else f" --profile {profile}"
+        say(f"Warning: your long-term access key is {age} days old; rotate it with `stscreds rotate{flag}`.")
 
 
 def pick_mfa_device(serials: list[str], wanted: str | None, user_name: str, ui: UI) -> str:

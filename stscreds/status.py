@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from stscreds import keystore, paths, profiles
-from stscreds.credentials import RENEW_MARGIN_SECONDS
+from stscreds.credentials import RENEW_MARGIN_SECONDS, days_since
 from stscreds.errors import mask
 
 
@@ -39,6 +39,8 @@ def status_report(profile: str, now: float | None = None) -> dict[str, object]:
         expiration=credentials.expiration_text if credentials else None,
         seconds_left=int(credentials.seconds_left(now)) if credentials else None,
         valid=credentials is not None and credentials.outlives(RENEW_MARGIN_SECONDS, now),
+        long_term_key_created=public.get(keystore.KEY_CREATED),
+        long_term_key_age_days=days_since(public.get(keystore.KEY_CREATED), now),
         key_store=paths.key_store(),
         key_kind="role" if role_arn or sso else "session",
     )
