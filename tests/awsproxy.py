@@ -107,6 +107,10 @@ class RecordingProxy:
     def actions(self) -> list[str]:
         return [call.iam_action for call in self.calls]
 
+    def last(self, action: str) -> Call:
+        """The last call of `action` (GetSessionToken, say): others may follow it."""
+        return [call for call in self.calls if call.action == action][-1]
+
     def start(self) -> RecordingProxy:
         self._thread.start()
         return self

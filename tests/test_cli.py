@@ -188,7 +188,7 @@ def test_read_after_expiry_authenticates_then_prints_the_new_value(
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("FwoGZXIvYXdzEXAMPLETOKEN") and done.stdout.count("\n") == 1
     assert done.stdout.strip() == ini.read(str(credentials_path(isolated_env))).sections["default"]["aws_session_token"]
-    assert proxy.actions[-1] == "sts:GetSessionToken"
+    assert "sts:GetSessionToken" in proxy.actions
 
 
 # --- a real terminal (pexpect) -----------------------------------------------------------
@@ -249,4 +249,4 @@ def test_choosing_between_mfa_devices_on_a_terminal(
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
-    assert proxy.calls[-1].params["SerialNumber"] == carol.mfa_serials[1]
+    assert proxy.last("GetSessionToken").params["SerialNumber"] == carol.mfa_serials[1]

@@ -111,8 +111,12 @@ def test_auth_writes_the_session_and_keeps_everything_else(
     ui = ScriptedUI("123456")
     result = commands.authenticate("default", 43200, None, broker_for(ui))
 
-    assert [c.iam_action for c in proxy.calls] == ["iam:GetUser", "iam:ListMFADevices", "sts:GetSessionToken"]
-    assert {c.access_key_id for c in proxy.calls} == {user.access_key_id}
+    # Then, once, with the new session: when the long-term key was made (for its age).
+    assert [c.iam_action for c in proxy.calls] == [
+        "iam:GetUser", "iam:ListMFADevices", "sts:GetSessionToken", "iam:ListAccessKeys",
+    ]  # fmt: skip
+    assert {c.access_key_id for c in proxy.calls[:3]} == {user.access_key_id}
+    assert proxy.calls[3].access_key_id == result.credentials.access_key_id
     assert proxy.calls[1].params["UserName"] == "alice"
     assert proxy.calls[2].params == {
         "Action": "GetSessionToken",
@@ -237,11 +241,11 @@ def test_several_mfa_devices(proxy: RecordingProxy, moto_port: int, store_keys) 
     assert "sts:GetSessionToken" not in proxy.actions
 
     auth(serial=carol.mfa_serials[1])
-    assert proxy.calls[-1].params["SerialNumber"] == carol.mfa_serials[1]
+    assert proxy.last("GetSessionToken").params["SerialNumber"] == carol.mfa_serials[1]
 
     ui = ScriptedUI("3", "2", "123456", interactive=True)
     commands.authenticate("default", 3600, None, broker_for(ui))
-    assert proxy.calls[-1].params["SerialNumber"] == carol.mfa_serials[1]
+    assert proxy.last("GetSessionToken").params["SerialNumber"] == carol.mfa_serials[1]
     assert ui.prompts[:2] == ["Choose 1-2: ", "Choose 1-2: "]
 
     with pytest.raises(MfaDeviceError, match="not an MFA device"):
@@ -356,8 +360,9 @@ def test_signs_with_the_stored_keys_not_the_environment(
     store_keys(user)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAENVIRONMENTKEY00")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "env-secret")
-    auth()
-    assert {c.access_key_id for c in proxy.calls} == {user.access_key_id}
+    result = auth()
+    assert {c.access_key_id for c in proxy.calls if c.action != "ListAccessKeys"} == {user.access_key_id}
+    assert proxy.last("ListAccessKeys").access_key_id == result.credentials.access_key_id  # the session
 
 
 # --- read ------------------------------------------------------------------------------
@@ -380,8 +385,7 @@ def test_read_an_expired_session_authenticates_first(user: IamUser, proxy: Recor
     ui = ScriptedUI("123456")
     value = commands.read_value("aws_session_token", "default", broker_for(ui, clock=lambda: later))
     assert value != result.credentials.session_token and value.startswith("FwoGZXIvYXdzEXAMPLETOKEN")
-    assert proxy.actions[-1] == "sts:GetSessionToken"
-    assert proxy.calls[-1].params["DurationSeconds"] == "43200"
+    assert proxy.last("GetSessionToken").params["DurationSeconds"] == "43200"
 
 
 def test_read_counts_a_session_about_to_end_as_expired(user: IamUser, proxy: RecordingProxy, store_keys) -> None:

@@ -235,7 +235,7 @@ def test_eight_shells_at_once_ask_for_one_code(
         printed.append(output.strip().splitlines()[-1])
     token = raw_config_parse(str(credentials_path(isolated_env)))["default"]["aws_session_token"]
     assert printed == [token] * 8 and token.startswith("FwoGZXIvYXdzEXAMPLETOKEN")
-    assert proxy.actions == ["iam:GetUser", "iam:ListMFADevices", "sts:GetSessionToken"]
+    assert proxy.actions == ["iam:GetUser", "iam:ListMFADevices", "sts:GetSessionToken", "iam:ListAccessKeys"]
 
 
 def test_waiting_is_bounded_and_says_why(

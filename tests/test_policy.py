@@ -75,7 +75,10 @@ def test_stscreds_calls_exactly_what_the_policy_allows_without_mfa(user: IamUser
     commands.authenticate("default", 3600, None, broker_for(ScriptedUI("123456")))
     with_long_term_keys = {call.iam_action for call in proxy.calls if call.access_key_id == user.access_key_id}
     assert with_long_term_keys == allowed_without_mfa()
-    assert {call.access_key_id for call in proxy.calls} == {user.access_key_id}
+    # Anything else (the key's age, looked up once) is signed with the new session.
+    assert {call.iam_action for call in proxy.calls if call.access_key_id != user.access_key_id} == {
+        "iam:ListAccessKeys"
+    }
     # The IAM calls name the user's own ARN, the only resource the policy grants.
     assert {call.params.get("UserName") for call in proxy.calls if call.action == "ListMFADevices"} == {user.name}
 
@@ -121,3 +124,19 @@ def test_every_assume_role_is_signed_with_the_mfa_session(
         assert call.session_token  # a session's signature carries its token
     with_long_term_keys = {call.iam_action for call in proxy.calls if call.access_key_id == user.access_key_id}
     assert with_long_term_keys == allowed_without_mfa()
+
+
+OWN_KEYS = Path(__file__).parent.parent / "policies" / "own-keys.json"
+
+
+def test_the_own_keys_policy_lints_clean_and_covers_what_rotate_calls(
+    user: IamUser, proxy: RecordingProxy, isolated_env: Path
+) -> None:
+    assert [(f.issue, f.detail) for f in analyze_policy_string(OWN_KEYS.read_text()).findings] == []
+    (statement,) = json.loads(OWN_KEYS.read_text())["Statement"]
+    assert statement["Resource"] == OWN_USER and statement["Condition"] == {"Bool": {MFA_KEY: "true"}}
+    commands.init_profile("default", ScriptedUI(user.access_key_id, user.secret_access_key), AwsApi, environ={})
+    proxy.unique_tokens = True
+    commands.rotate("default", broker_for(ScriptedUI("123456")), yes=True)
+    with_the_session = {c.iam_action for c in proxy.calls if c.access_key_id.startswith("ASIA") and c.service == "iam"}
+    assert with_the_session == set(statement["Action"])

@@ -29,6 +29,7 @@ def test_there_are_the_commands_the_issues_name() -> None:
         "exec",
         "init",
         "read",
+        "rotate",
         "sso",
         "status",
         "whoami",
