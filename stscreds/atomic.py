@@ -201,7 +201,7 @@ def write_file(path: str, data: bytes, mode: int = FILE_MODE) -> None:
             os.unlink(temp)
         except FileNotFoundError:
             pass
-        if isinstance(error, OSError) and not isinstance(error, FileAccessError):
+        if isinstance(error, OSError):
             raise FileAccessError("write", path, error) from None
         raise
     _fsync_folder(os.path.dirname(target))

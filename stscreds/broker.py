@@ -161,11 +161,12 @@ class Broker:
         fetched_before = source.lock_name in self.fetched
         with SourceLock(source.lock_name, self.ui.say):
             current = source.store.load()  # renewed while we waited?
-            if min_seconds is not None and current is not None and current.outlives(min_seconds, self.clock()):
+            if min_seconds is None:
+                if current is not None and not fetched_before and source.lock_name in self.fetched:
+                    return current  # another thread of this broker fetched it meanwhile
+            elif current is not None and current.outlives(min_seconds, self.clock()):
                 return current
-            if min_seconds is None and not fetched_before and source.lock_name in self.fetched and current:
-                return current
-            if min_seconds is not None and source.renewal_notice:
+            elif source.renewal_notice:
                 self.ui.say(source.renewal_notice)
             credentials = source.fetch(self)
             source.store.save(credentials)

@@ -73,6 +73,12 @@ class _QuietUI:
     def say(self, message: str) -> None:
         log.info("%s", message)
 
+    def show(self, message: str) -> None:
+        """What the person must see to go on (an IAM Identity Center sign-in URL and code):
+        on the terminal itself, like a prompt."""
+        log.info("%s", message)
+        self._terminal.say(message)
+
     def ask(self, prompt: str, *, secret: bool = False) -> str:
         return self._terminal.ask(prompt, secret=secret)
 
