@@ -461,7 +461,8 @@ def _usage_line(error: Any) -> str:
 
 def main() -> None:
     for number in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(number, _raise_terminated)
+        if signal.getsignal(number) != signal.SIG_IGN:  # nohup's choice stays: it ignores SIGHUP
+            signal.signal(number, _raise_terminated)
     try:
         code = app(prog_name="stscreds", standalone_mode=False)
     except _click.UsageError as error:

@@ -194,8 +194,15 @@ def faketime_available() -> bool:
 
 
 def run(
-    home: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None, prefix: tuple[str, ...] = ()
+    home: Path,
+    *args: str,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+    prefix: tuple[str, ...] = (),
+    default_signals: bool = False,
 ) -> subprocess.CompletedProcess[str]:
+    """The CLI as a shell runs it. `default_signals`: with SIGINT, SIGTERM and SIGHUP as a
+    foreground job has them, whoever started the tests (nohup and `&` leave them ignored)."""
     return subprocess.run(
         [*prefix, STSCREDS, *args],
         input=stdin,
@@ -204,6 +211,7 @@ def run(
         text=True,
         env=env or cli_env(home),
         timeout=60,
+        preexec_fn=_default_signals if default_signals else None,
     )
 
 
@@ -245,10 +253,11 @@ def faketime(offset: str) -> tuple[str, ...]:
     return ("faketime", "-f", offset)
 
 
-def _default_sigint() -> None:
-    # A job started in the background (nohup ... &) starts with SIGINT ignored, and passes that
-    # on: Ctrl-C would then never reach the CLI under test.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+def _default_signals() -> None:
+    # A job started in the background (nohup ... &) starts with SIGINT (and SIGHUP) ignored, and
+    # passes that on: Ctrl-C would then never reach the CLI under test.
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, signal.SIG_DFL)
 
 
 def spawn(command: str, env: dict[str, str], home: Path) -> pexpect.spawn:
@@ -260,5 +269,5 @@ def spawn(command: str, env: dict[str, str], home: Path) -> pexpect.spawn:
         encoding="utf-8",
         timeout=30,
         dimensions=(24, 200),
-        preexec_fn=_default_sigint,
+        preexec_fn=_default_signals,
     )

@@ -299,10 +299,29 @@ def test_a_signal_during_the_write_leaves_no_temp_file(
         f"        os.kill(os.getpid(), {int(number)})\n"
         "sys.addaudithook(_hook)\n"
     )
-    done = run(isolated_env, "auth", stdin="123456\n", env={**env, "PYTHONPATH": str(hook)})
+    done = run(isolated_env, "auth", stdin="123456\n", env={**env, "PYTHONPATH": str(hook)}, default_signals=True)
     assert_one_line_failure(done, 128 + number)
     assert f"stopped by {signal.Signals(number).name}; nothing was written" in done.stderr
     assert files_under(isolated_env) == before and not list(isolated_env.rglob("*.tmp"))
+
+
+def test_nohup_keeps_stscreds_running_when_the_terminal_closes(
+    initialised: IamUser, isolated_env: Path, env: dict[str, str], tmp_path: Path
+) -> None:
+    """SIGHUP ignored by the caller (nohup) stays ignored: the write goes through."""
+    write_credentials(isolated_env, EXPIRED_SESSION)
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(
+        "import os, signal, sys\n"
+        "def _hook(event, args):\n"
+        f"    if event == 'os.rename' and str(args[1]) == {str(credentials_path(isolated_env))!r}:\n"
+        "        os.kill(os.getpid(), signal.SIGHUP)\n"
+        "sys.addaudithook(_hook)\n"
+    )
+    done = run(isolated_env, "auth", stdin="123456\n", env={**env, "PYTHONPATH": str(hook)}, prefix=("nohup",))
+    assert done.returncode == 0, done.stderr
+    assert "old-token" not in credentials_path(isolated_env).read_text()
 
 
 def test_parent_folders_are_0700_under_umask_000(user: IamUser, env: dict[str, str], tmp_path: Path) -> None:

@@ -162,7 +162,7 @@ def test_ctrl_c_between_create_and_store_deletes_the_new_key(
         "sys.addaudithook(_hook)\n"
     )
     before = store.read_bytes()
-    done = run(isolated_env, "rotate", "--yes", env={**env, "PYTHONPATH": str(hook)})
+    done = run(isolated_env, "rotate", "--yes", env={**env, "PYTHONPATH": str(hook)}, default_signals=True)
     assert_one_line_failure(done, 130)
     assert keys_of(moto_port, session.name) == [session.access_key_id] and store.read_bytes() == before
     assert not list((isolated_env / ".stscreds").glob("*.tmp"))
