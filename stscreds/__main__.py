@@ -62,14 +62,7 @@ def fast_answer(args: list[str]) -> str | None:
 
 
 def _answer(command: str, positional: list[str], options: dict[str, str], profile: str) -> str | None:
-    from stscreds import broker, credentials
-
-    if command == "read":
-        if len(positional) != 1 or positional[0] not in credentials.INI_KEYS:
-            return None
-        found = broker.cached(profile, credentials.RENEW_MARGIN_SECONDS)
-        return None if found is None else found.as_ini()[positional[0]] + "\n"
-    from stscreds import outputs
+    from stscreds import credentials, outputs
 
     if command == "status":
         from stscreds.status import status_report
@@ -78,6 +71,13 @@ def _answer(command: str, positional: list[str], options: dict[str, str], profil
         if positional or not report["valid"]:
             return None  # exit 1 and its message are the full CLI's
         return outputs.status_json(report) if "json" in options else outputs.status_text(report)
+    from stscreds import broker
+
+    if command == "read":
+        if len(positional) != 1 or positional[0] not in credentials.INI_KEYS:
+            return None
+        found = broker.cached(profile, credentials.RENEW_MARGIN_SECONDS)
+        return None if found is None else found.as_ini()[positional[0]] + "\n"
     if positional:
         return None
     if command == "env":

@@ -130,16 +130,16 @@ def plain_profile(profile: str, config: Config) -> str:
 def store_for(profile: str, config: Config | None = None) -> Store:
     """Where `profile`'s credentials are kept: what the fast path looks at, without the
     sources (and what they import to fetch)."""
-    from stscreds import cache, credentials_file
-
     check_profile_name(profile)
     config = config or load_config()
     settings = config.settings(profile)
-    if settings.get("role_arn"):
-        return cache.CacheStore(profile, role_origin(settings))
-    sso = sso_settings(settings)
-    if sso is not None:
-        return cache.CacheStore(profile, sso)
+    origin = role_origin(settings) if settings.get("role_arn") else sso_settings(settings)
+    if origin is not None:
+        from stscreds import cache  # only role profiles need it: each module costs the fast path
+
+        return cache.CacheStore(profile, origin)
+    from stscreds import credentials_file
+
     return credentials_file.session_store(plain_profile(profile, config))
 
 
