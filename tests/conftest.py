@@ -271,3 +271,16 @@ def spawn(command: str, env: dict[str, str], home: Path) -> pexpect.spawn:
         dimensions=(24, 200),
         preexec_fn=_default_signals,
     )
+
+
+def answer_the_one_mfa_prompt(command: str, env: dict[str, str], home: Path, code: str = "123456") -> str:
+    """Run `command` on a terminal, type `code` at its MFA prompt, and check it asked only once
+    and succeeded; returns what it showed after the prompt."""
+    shell = spawn(command, env, home)
+    shell.expect_exact("MFA code for ")
+    shell.sendline(code)
+    shell.expect(pexpect.EOF)
+    shell.close()
+    assert shell.exitstatus == 0, shell.before
+    assert "MFA code for" not in shell.before  # no second prompt after the one matched above
+    return str(shell.before)

@@ -16,7 +16,6 @@ import sys
 import time
 from pathlib import Path
 
-import pexpect
 import pytest
 from awsproxy import ROLE_REFUSED, RecordingProxy
 from botocore.configloader import raw_config_parse
@@ -26,13 +25,13 @@ from conftest import (
     STSCREDS,
     IamUser,
     ScriptedUI,
+    answer_the_one_mfa_prompt,
     assert_one_line_failure,
     broker_for,
     credentials_path,
     faketime,
     needs_faketime,
     run,
-    spawn,
     write_credentials,
 )
 
@@ -289,13 +288,7 @@ def test_a_day_on_the_command_line(
     assert [c.action for c in proxy.calls] == ["AssumeRole"]
 
     proxy.calls.clear()
-    shell = spawn(f"faketime -f +13h {STSCREDS} read aws_session_token -p chained", env, isolated_env)
-    shell.expect_exact("MFA code for ")
-    shell.sendline("123456")
-    shell.expect(pexpect.EOF)
-    shell.close()
-    assert shell.exitstatus == 0, shell.before
-    assert "MFA code for" not in shell.before  # no second prompt after the one matched above
+    answer_the_one_mfa_prompt(f"faketime -f +13h {STSCREDS} read aws_session_token -p chained", env, isolated_env)
     assert [c.action for c in proxy.calls].count("GetSessionToken") == 1
     assert [arn for arn, _ in assume_calls(proxy)] == [PROD, READONLY]
 
@@ -354,13 +347,7 @@ def test_assume_with_an_expired_session_asks_once(
     write_credentials(isolated_env, EXPIRED_SESSION)
     write_config(isolated_env, many_roles(12))
     proxy.calls.clear()
-    shell = spawn(f"{STSCREDS} assume --all", env, isolated_env)
-    shell.expect_exact("MFA code for ")
-    shell.sendline("123456")
-    shell.expect(pexpect.EOF)
-    shell.close()
-    assert shell.exitstatus == 0, shell.before
-    assert "MFA code for" not in shell.before  # no second prompt after the one matched above
+    answer_the_one_mfa_prompt(f"{STSCREDS} assume --all", env, isolated_env)
     assert [c.action for c in proxy.calls].count("GetSessionToken") == 1
     assert len(assume_calls(proxy)) == 15 and len(cached(isolated_env)) == 15
 
