@@ -26,7 +26,7 @@ from botocore.config import Config
 from botocore.configprovider import ConstantProvider
 from botocore.parsers import ResponseParserError
 
-from stscreds import __version__, paths
+from stscreds import __version__, ini, paths
 from stscreds.credentials import Credentials
 from stscreds.errors import (
     AwsError,
@@ -95,12 +95,11 @@ _sessions: dict[tuple[object, ...], botocore.session.Session] = {}
 _sessions_lock = threading.Lock()
 
 
-def _file_identity(path: str) -> tuple[int, int, int]:
+def _file_identity(path: str) -> tuple[int, ...]:
     try:
-        status = os.stat(path)
+        return ini.file_identity(os.stat(path))
     except OSError:
-        return (0, 0, 0)
-    return (status.st_ino, status.st_size, status.st_mtime_ns)
+        return ()
 
 
 def _session_for(profile: str) -> botocore.session.Session:

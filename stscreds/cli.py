@@ -13,7 +13,7 @@ from typing import Any, NoReturn, Optional, TypeVar
 
 import typer
 
-from stscreds import __version__, commands, outputs
+from stscreds import __version__, commands, ini, outputs
 from stscreds.broker import Broker
 from stscreds.credentials import INI_KEYS
 from stscreds.errors import (
@@ -382,14 +382,10 @@ def sso_discover(
     """
     session = _run(lambda: commands.sso_session(profile, sso_session))
     found = _run(lambda: commands.sso_discover(session, style, name, write, _broker()))
-    text = "\n".join(
-        f"[{section}]\n" + "".join(f"{key} = {value}\n" for key, value in values.items())
-        for section, values in found.sections.items()
-    )
     if write:
         typer.echo(f"Added {len(found.sections)} profiles to {found.path}.", err=True)
     else:
-        _print(text)
+        _print(ini.render(found.sections))
     if found.skipped:
         typer.echo(f"Skipped {len(found.skipped)} that exist already: {', '.join(found.skipped)}", err=True)
 

@@ -160,20 +160,11 @@ def child_config(profile: str) -> str:
         for key, value in {**config.profiles.get("default", {}), **config.profiles.get(profile, {})}.items()
         if key not in CREDENTIAL_SETTINGS
     }
-    sections = {"default": settings}
+    sections: dict[str, ini.Section] = {"default": settings}
     for name, values in ini.read(config.path).sections.items() if config.path else ():
         if name.startswith("services"):
             sections[name] = values
-    lines = []
-    for name, values in sections.items():
-        lines.append(f"[{name}]")
-        for key, value in values.items():
-            if isinstance(value, dict):
-                lines += [f"{key} =", *(f"    {k} = {v}" for k, v in value.items())]
-            else:
-                lines.append(f"{key} = {value}")
-        lines.append("")
-    return "\n".join(lines)
+    return ini.render(sections)
 
 
 def run_with_server(path: str, argv: list[str], profile: str, broker: Broker, environ: Mapping[str, str]) -> int:
@@ -381,20 +372,9 @@ def sso_discover(session: SsoSession, style: str, pattern: str, write: bool, bro
 
 
 def _add_to_config(path: str, sections: dict[str, dict[str, str]]) -> None:
-    from stscreds import atomic
-    from stscreds.lock import SourceLock
+    from stscreds import paths
 
-    if not path:
-        raise UsageError("AWS_CONFIG_FILE is set but empty: there is no config file to write to")
-    with SourceLock(f"file.{os.path.realpath(path)}", lambda message: None):
-        document = ini.read(path)
-        if document.kind == ini.NOT_REGULAR:
-            raise atomic.NotRegularFileError(path, "config")
-        text = ini.update_sections(document.text, sections, path)
-        atomic.check_writable(path, "config")
-        atomic.make_folders(os.path.dirname(os.path.realpath(path)))
-        atomic.write_file(path, text.encode(ini.file_encoding()))
-        ini.remember(path, text)
+    ini.edit_file(path, sections, "config file", paths.CONFIG_FILE_VARIABLE)
 
 
 # --- rotate the long-term keys ---------------------------------------------------------------

@@ -9,11 +9,8 @@ read-only folder), so that no code is spent on a command that cannot finish.
 
 from __future__ import annotations
 
-import os
-
 from stscreds import ini, paths
 from stscreds.credentials import Credentials
-from stscreds.errors import StscredsError
 
 # What `prepare` edits in its trial run: values of the shape every real one has.
 _TRIAL = Credentials("trial", "trial", "trial", 0.0)
@@ -22,10 +19,17 @@ _TRIAL = Credentials("trial", "trial", "trial", 0.0)
 class SectionStore:
     """Credentials kept in one [section] of an INI file that others read too."""
 
-    def __init__(self, path: str, section: str, what: str = "credentials file") -> None:
+    def __init__(
+        self,
+        path: str,
+        section: str,
+        what: str = "credentials file",
+        variable: str = paths.CREDENTIALS_FILE_VARIABLE,
+    ) -> None:
         self.path = path
         self.section = section
         self.what = what
+        self.variable = variable
 
     def __repr__(self) -> str:
         return f"[{self.section}] of {self.path}"
@@ -39,35 +43,13 @@ class SectionStore:
         file can be written."""
         from stscreds import atomic  # only writers need it: not the fast path
 
-        document = self._document()
+        document = ini.writable_document(self.path, self.what, self.variable)
         ini.update_sections(document.text, {self.section: _TRIAL.as_ini()}, self.path)
         atomic.check_writable(self.path, self.what)
 
     def save(self, credentials: Credentials) -> None:
-        from stscreds import atomic
-        from stscreds.lock import SourceLock
-
-        # Profiles of one file are renewed under different locks: their writes take turns.
-        with SourceLock(f"file.{os.path.realpath(self.path)}", lambda message: None):
-            document = self._document()  # read again: it may have changed while we prompted
-            text = ini.update_sections(document.text, {self.section: credentials.as_ini()}, self.path)
-            # ~/.aws may not exist on a new machine; the AWS CLI creates it the same way.
-            atomic.make_folders(os.path.dirname(os.path.realpath(self.path)))
-            atomic.write_file(self.path, text.encode(ini.file_encoding()))
-            ini.remember(self.path, text)
-
-    def _document(self) -> ini.Document:
-        if not self.path:
-            raise StscredsError(
-                f"{paths.CREDENTIALS_FILE_VARIABLE} is set but empty, so botocore and the AWS CLI read no "
-                "credentials file; unset it or name a file; nothing was written"
-            )
-        document = ini.read(self.path)
-        if document.kind == ini.NOT_REGULAR:
-            from stscreds.atomic import NotRegularFileError
-
-            raise NotRegularFileError(self.path, self.what)
-        return document
+        # Read again under the file's lock: it may have changed while we prompted.
+        ini.edit_file(self.path, {self.section: credentials.as_ini()}, self.what, self.variable)
 
 
 def session_store(profile: str) -> SectionStore:

@@ -24,6 +24,7 @@ from stscreds.errors import FileAccessError, MalformedFileError, StscredsError
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (which is not free)
 if TYPE_CHECKING:
     import configparser
+    from collections.abc import Mapping
 
 DEFAULT_SECTION = "DEFAULT"  # configparser.DEFAULTSECT: its keys apply to every section
 _COMMENT_PREFIXES = ("#", ";")
@@ -240,7 +241,8 @@ class Document:
 _read_cache: dict[str, tuple[tuple[int, int, int, int], Document]] = {}
 
 
-def _identity(status: os.stat_result) -> tuple[int, int, int, int]:
+def file_identity(status: os.stat_result) -> tuple[int, int, int, int]:
+    """What tells one version of a file from another: read again only when it changes."""
     return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
 
 
@@ -259,7 +261,7 @@ def read(path: str) -> Document:
     if not stat.S_ISREG(status.st_mode):
         return Document(path, "", NOT_REGULAR)
     cached = _read_cache.get(path)
-    if cached is not None and cached[0] == _identity(status):
+    if cached is not None and cached[0] == file_identity(status):
         return cached[1]
     try:
         # O_NONBLOCK: if a FIFO took the file's place since the stat, opening must not wait.
@@ -280,7 +282,7 @@ def read(path: str) -> Document:
     except OSError as error:
         raise FileAccessError("read", path, error) from None
     document = Document(path, text, REGULAR)
-    _read_cache[path] = (_identity(status), document)
+    _read_cache[path] = (file_identity(status), document)
     return document
 
 
@@ -291,7 +293,7 @@ def remember(path: str, text: str) -> None:
     except OSError:
         _read_cache.pop(path, None)
         return
-    _read_cache[path] = (_identity(status), Document(path, text, REGULAR))
+    _read_cache[path] = (file_identity(status), Document(path, text, REGULAR))
 
 
 def file_encoding() -> str:
@@ -449,12 +451,54 @@ def _verify_edit(
         raise refusal
 
 
-def render(sections: dict[str, dict[str, str]]) -> str:
-    """A whole file of plain sections, for files that are stscreds' own."""
+def render(sections: Mapping[str, Mapping[str, str | Mapping[str, str]]]) -> str:
+    """A whole file of sections (nested settings, like `s3 =` blocks, indented under their key),
+    for files that stscreds writes whole."""
     blocks = []
     for name, values in sections.items():
         check_section_name(name)
+        lines = [f"[{name}]\n"]
         for key, value in values.items():
-            check_value(key, value)
-        blocks.append(f"[{name}]\n" + "".join(f"{key} = {value}\n" for key, value in values.items()))
+            if not isinstance(value, str):
+                lines.append(f"{key} =\n")
+                for sub_key, sub_value in value.items():
+                    check_value(sub_key, sub_value)
+                    lines.append(f"    {sub_key} = {sub_value}\n")
+            else:
+                check_value(key, value)
+                lines.append(f"{key} = {value}\n")
+        blocks.append("".join(lines))
     return "\n".join(blocks)
+
+
+# --- writing files that others read too ----------------------------------------------------
+
+
+def writable_document(path: str, what: str, variable: str) -> Document:
+    """The file at `path` as it is now, when an edit of it can be written: refused in one line
+    when `variable` names no file (it is set but empty) or something that is not a regular file."""
+    if not path:
+        raise StscredsError(
+            f"{variable} is set but empty, so botocore and the AWS CLI read no {what}; unset it or name a file; "
+            "nothing was written"
+        )
+    document = read(path)
+    if document.kind == NOT_REGULAR:
+        from stscreds.atomic import NotRegularFileError
+
+        raise NotRegularFileError(path, what)
+    return document
+
+
+def edit_file(path: str, updates: dict[str, dict[str, str]], what: str, variable: str) -> None:
+    """Set `updates` in the file at `path` with the byte-exact editor, in one atomic write.
+    Writers of one file take turns (a lock per file): each reads it again under the lock."""
+    from stscreds import atomic
+    from stscreds.lock import SourceLock
+
+    with SourceLock(f"file.{os.path.realpath(path)}", lambda message: None):
+        text = update_sections(writable_document(path, what, variable).text, updates, path)
+        # ~/.aws may not exist on a new machine; the AWS CLI creates it the same way.
+        atomic.make_folders(os.path.dirname(os.path.realpath(path)))
+        atomic.write_file(path, text.encode(file_encoding()))
+        remember(path, text)

@@ -73,7 +73,7 @@ def _status(path: str) -> os.stat_result | None:
 def _open_store(path: str):  # type: ignore[no-untyped-def]
     """The store as a ConfigObj, read once per command (again only if it changed)."""
     status = _status(path)
-    identity = (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns) if status else (0, 0, 0, 0)
+    identity = ini.file_identity(status) if status else (0, 0, 0, 0)
     cached = _loaded.get(path)
     if cached is not None and cached[0] == identity:
         return cached[1]

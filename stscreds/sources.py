@@ -296,13 +296,13 @@ class SsoSource(Source):
             raise UsageError(f"profile {self.profile!r} has no {' or '.join(missing)}")
         self.store.prepare()
 
-    def root(self) -> Root:
+    def root(self) -> SsoLogin:
         return SsoLogin(self.session, f"stscreds sso login --profile {self.profile}")
 
     def fetch(self, broker: Broker) -> Credentials:
         from stscreds import sso
 
-        login = SsoLogin(self.session, f"stscreds sso login --profile {self.profile}")
+        login = self.root()
         token = login.token(broker)
         try:
             return sso.role_credentials(self.session, token, self.sso["sso_account_id"], self.sso["sso_role_name"])
