@@ -7,8 +7,6 @@ the library's names are imported on first use.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from stscreds.credentials import Credentials
@@ -26,6 +24,7 @@ if TYPE_CHECKING:
         NotAwsAnswerError,
         NotInitialisedError,
         StscredsError,
+        UnknownProfileError,
         UsageError,
     )
     from stscreds.library import ProfilesFailedError, boto3_session, get_credentials, get_credentials_many
@@ -33,9 +32,10 @@ if TYPE_CHECKING:
 _ERRORS = (
     "AwsError AwsUnreachableError BusyError FileAccessError KeysRejectedError MalformedFileError "
     "MfaCodeRejectedError MfaCommandError MfaDeviceError NoInputError NotAwsAnswerError "
-    "NotInitialisedError StscredsError UsageError"
+    "NotInitialisedError StscredsError UnknownProfileError UsageError"
 ).split()
 _WHERE = {
+    "__version__": "stscreds.version",
     "Credentials": "stscreds.credentials",
     "get_credentials": "stscreds.library",
     "get_credentials_many": "stscreds.library",
@@ -59,6 +59,7 @@ __all__ = [
     "NotInitialisedError",
     "ProfilesFailedError",
     "StscredsError",
+    "UnknownProfileError",
     "UsageError",
     "__version__",
     "boto3_session",
@@ -71,7 +72,7 @@ def __getattr__(name: str) -> object:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'stscreds' has no attribute {name!r}")
-    value = getattr(__import__(module, fromlist=[name]), name)
+    value = getattr(__import__(module, fromlist=[name]), "VERSION" if name == "__version__" else name)
     globals()[name] = value
     return value
 

@@ -26,6 +26,10 @@ FOLDER_MODE = 0o700
 
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+# Every file this process has changed, in order: a message about an interruption may say
+# "nothing was written" only while this is empty.
+changed: list[str] = []
+
 # A rename over the target cannot work here, but writing into the file may.
 _RENAME_REFUSED = (errno.EBUSY, errno.EXDEV, errno.EPERM, errno.EACCES, errno.EROFS)
 
@@ -169,9 +173,10 @@ def _temp_name(target: str) -> str:
     return os.path.join(folder, f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
 
 
-def write_file(path: str, data: bytes, mode: int = FILE_MODE) -> None:
+def write_file(path: str, data: bytes, mode: int = FILE_MODE, record: bool = True) -> None:
     """Replace the file at `path` (or a symlink's target) with `data`: all or nothing, where a
-    rename can be used; in place, with room made first, where it cannot."""
+    rename can be used; in place, with room made first, where it cannot. `record` False for a
+    file of this command's own making (see `changed`)."""
     target = os.path.realpath(path)  # write through symlinks, so the link itself survives
     temp = _temp_name(target)
     try:
@@ -196,6 +201,8 @@ def write_file(path: str, data: bytes, mode: int = FILE_MODE) -> None:
             os.unlink(temp)
             _write_in_place(target, path, data, mode)
             return
+        if record:
+            changed.append(path)
     except BaseException as error:  # Ctrl-C, SIGTERM and SIGHUP (see cli.py) too: no temp file stays
         try:
             os.unlink(temp)
@@ -220,6 +227,7 @@ def _write_all(fd: int, data: bytes, offset: int | None = None) -> None:
 def _write_in_place(target: str, path: str, data: bytes, mode: int) -> None:
     """Overwrite the file itself. Readers may see the change happen, but the disk cannot fill
     up halfway: the room is reserved before the first byte changes."""
+    changed.append(path)  # from the first byte on, the file is no longer what it was
     try:
         fd = os.open(target, os.O_WRONLY | _CLOEXEC | _NOFOLLOW)
     except OSError as error:
@@ -259,12 +267,15 @@ def _fsync_folder(folder: str) -> None:
         os.close(fd)
 
 
-def remove_file(path: str) -> bool:
-    """Delete `path` if it is there; True when it was."""
+def remove_file(path: str, record: bool = True) -> bool:
+    """Delete `path` if it is there; True when it was. `record` False for a file of this
+    command's own making (a temporary config), whose removal changes nothing of the user's."""
     try:
         os.unlink(path)
     except FileNotFoundError:
         return False
     except OSError as error:
         raise FileAccessError("remove", path, error) from None
+    if record:
+        changed.append(path)
     return True

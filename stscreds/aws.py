@@ -26,7 +26,7 @@ from botocore.config import Config
 from botocore.configprovider import ConstantProvider
 from botocore.parsers import ResponseParserError
 
-from stscreds import __version__, ini, paths
+from stscreds import ini, paths
 from stscreds.credentials import Credentials
 from stscreds.errors import (
     AwsError,
@@ -37,6 +37,7 @@ from stscreds.errors import (
     UsageError,
     mask,
 )
+from stscreds.version import VERSION
 
 FALLBACK_REGION = "us-east-1"  # a new user often has no region configured
 
@@ -120,6 +121,108 @@ def _session_for(profile: str) -> botocore.session.Session:
         return session
 
 
+def make_client(
+    service: str,
+    *,
+    profile: str = "default",
+    region: str | None = None,
+    credentials: dict[str, str | None] | None = None,
+    timeouts: Timeouts = Timeouts(),
+) -> Any:
+    """A botocore client as stscreds makes every one: the profile's endpoint and retry settings,
+    stscreds' short timeouts and user agent, and `credentials` (aws_access_key_id...), or
+    unsigned when None (IAM Identity Center and AWS Sign-In take a token instead). The region
+    is `region`, else the profile's as botocore reads it (AWS_DEFAULT_REGION first), else
+    us-east-1."""
+    from botocore import UNSIGNED
+
+    with calling("reading the AWS configuration"):
+        session = _session_for(profile)
+        retries: dict[str, Any] = {}
+        if _config_number(session, "max_attempts", "AWS_MAX_ATTEMPTS") is None:
+            retries["total_max_attempts"] = timeouts.attempts
+        config = Config(
+            connect_timeout=timeouts.connect,
+            read_timeout=timeouts.read,
+            retries=retries or None,
+            user_agent_extra=f"stscreds/{VERSION}",
+            **({} if credentials is not None else {"signature_version": UNSIGNED}),
+        )
+        region = region or session.get_config_variable("region") or FALLBACK_REGION
+        try:
+            with _sessions_lock:
+                return session.create_client(service, region_name=region, config=config, **(credentials or {}))
+        except ValueError as error:  # botocore's "Invalid endpoint: notaurl"
+            raise UsageError(
+                f"{error}: check AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_{service.upper().replace('-', '_')} "
+                "and endpoint_url in the AWS config file"
+            ) from None
+
+
+@contextmanager
+def calling(
+    action: str,
+    client: Any = None,
+    access_key_id: str | None = None,
+    error_class: type[AwsError] = AwsError,
+    service: str = "AWS",
+) -> Iterator[None]:
+    """Turn botocore's exceptions into one-line StscredsErrors without secrets: the one place
+    that says what a failed call to AWS means. `access_key_id` names the key that signed;
+    `service` is what a person calls the other end."""
+    try:
+        yield
+    except botocore.exceptions.ClientError as error:
+        raise _client_error(action, error, access_key_id, error_class, client) from None
+    except (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError) as error:
+        raise AwsUnreachableError(f"could not reach {service} for {action}: {error}") from None
+    except botocore.exceptions.ProfileNotFound as error:
+        raise AwsError(f"{error} (check AWS_PROFILE and AWS_CONFIG_FILE)") from None
+    except ResponseParserError:
+        raise _not_aws(action, client) from None  # its text holds the body: never shown
+    except botocore.exceptions.BotoCoreError as error:
+        raise error_class(f"{action} failed: {error}") from None
+    except (KeyError, TypeError, AttributeError) as error:
+        # botocore's parser, or we, found no expected field: a 200 that is not AWS's.
+        log.debug("%s: unexpected answer (%s)", action, type(error).__name__)
+        raise _not_aws(action, client) from None
+
+
+def _client_error(
+    action: str,
+    error: botocore.exceptions.ClientError,
+    access_key_id: str | None,
+    error_class: type[AwsError],
+    client: Any = None,
+) -> AwsError:
+    details = error.response.get("Error", {})
+    code = details.get("Code", "Unknown")
+    message = details.get("Message", "")
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    if access_key_id is not None:
+        key = mask(access_key_id)
+        if code == "InvalidClientTokenId":
+            return KeysRejectedError(
+                f"AWS does not recognise access key {key} (InvalidClientTokenId): check it, or run `stscreds init`"
+            )
+        if code == "SignatureDoesNotMatch":
+            return KeysRejectedError(
+                f"the secret access key stored for {key} is wrong (SignatureDoesNotMatch): run `stscreds init` again"
+            )
+    if action == "sts:GetSessionToken" and code == "AccessDenied":
+        return MfaCodeRejectedError(
+            f"AWS rejected the MFA code (AccessDenied: {message}); wait for the next code and try again"
+        )
+    if code.isdigit() or (code == "Unknown" and not message):
+        # botocore found no AWS error in the body and named it after the HTTP status: a
+        # proxy's 403 or 407 page, a captive portal's; never shown, it may be anything.
+        return _not_aws(action, client)
+    suffix = f": {message}" if message else ""
+    failure = error_class(f"{action} failed with {code} (HTTP {status}){suffix}")
+    failure.code = code
+    return failure
+
+
 class AwsApi:
     """The AWS calls of stscreds, signed with one set of credentials: a long-term pair
     (`session_token` None) or temporary credentials. Region, endpoint and retries are the
@@ -135,51 +238,41 @@ class AwsApi:
         region: str | None = None,
     ) -> None:
         self._access_key_id = access_key_id
-        self._credentials = {
+        self._credentials: dict[str, str | None] = {
             "aws_access_key_id": access_key_id,
             "aws_secret_access_key": secret_access_key,
             "aws_session_token": session_token,
         }
+        self._profile = profile
+        self._timeouts = timeouts
+        self._region = region
         self._clients: dict[str, Any] = {}
-        with self._translate_errors("reading the AWS configuration"):
-            self._session = _session_for(profile)
-            retries: dict[str, Any] = {}
-            if _config_number(self._session, "max_attempts", "AWS_MAX_ATTEMPTS") is None:
-                retries["total_max_attempts"] = timeouts.attempts
-            self._config = Config(
-                connect_timeout=timeouts.connect,
-                read_timeout=timeouts.read,
-                retries=retries or None,
-                user_agent_extra=f"stscreds/{__version__}",
-            )
-            self.region = (
-                _environment_region() or region or self._session.get_config_variable("region") or FALLBACK_REGION
-            )
-            log.debug(
-                "signing as %s, region %s, endpoint %s, %s",
-                mask(access_key_id),
-                self.region,
-                self._session.get_config_variable("endpoint_url") or "AWS's own",
-                f"timeouts {timeouts.connect:g} s connect / {timeouts.read:g} s read",
-            )
+        log.debug(
+            "signing as %s, profile %s, timeouts %g s connect / %g s read",
+            mask(access_key_id),
+            profile,
+            timeouts.connect,
+            timeouts.read,
+        )
 
     def _client(self, service: str) -> Any:
         client = self._clients.get(service)
-        if client is not None:
-            return client
-        with self._translate_errors(service):
-            try:
-                with _sessions_lock:
-                    client = self._session.create_client(
-                        service, region_name=self.region, config=self._config, **self._credentials
-                    )
-            except ValueError as error:  # botocore's "Invalid endpoint: notaurl"
-                raise UsageError(
-                    f"{error}: check AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_{service.upper().replace('-', '_')} "
-                    "and endpoint_url in the AWS config file"
-                ) from None
-        self._clients[service] = client
+        if client is None:
+            client = make_client(
+                service,
+                profile=self._profile,
+                # AWS_DEFAULT_REGION wins over a role profile's region too, as in botocore.
+                region=_environment_region() or self._region,
+                credentials=self._credentials,
+                timeouts=self._timeouts,
+            )
+            self._clients[service] = client
         return client
+
+    @contextmanager
+    def _translate_errors(self, action: str, client: Any = None) -> Iterator[None]:
+        with calling(action, client, self._access_key_id):
+            yield
 
     def current_user(self) -> User:
         iam = self._client("iam")
@@ -236,49 +329,6 @@ class AwsApi:
         sts = self._client("sts")
         with self._translate_errors("sts:GetCallerIdentity", sts):
             return str(sts.get_caller_identity()["Arn"])
-
-    @contextmanager
-    def _translate_errors(self, action: str, client: Any = None) -> Iterator[None]:
-        """Turn botocore's exceptions into one-line StscredsErrors without secrets."""
-        try:
-            yield
-        except botocore.exceptions.ClientError as error:
-            raise self._client_error(action, error) from None
-        except (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError) as error:
-            raise AwsUnreachableError(f"could not reach AWS for {action}: {error}") from None
-        except botocore.exceptions.ProfileNotFound as error:
-            raise AwsError(f"{error} (check AWS_PROFILE and AWS_CONFIG_FILE)") from None
-        except ResponseParserError:
-            raise _not_aws(action, client) from None  # its text holds the body: never shown
-        except botocore.exceptions.BotoCoreError as error:
-            raise AwsError(f"{action} failed: {error}") from None
-        except (KeyError, TypeError, AttributeError) as error:
-            # botocore's parser, or we, found no expected field: a 200 that is not AWS's.
-            log.debug("%s: unexpected answer (%s)", action, type(error).__name__)
-            raise _not_aws(action, client) from None
-
-    def _client_error(self, action: str, error: botocore.exceptions.ClientError) -> AwsError:
-        details = error.response.get("Error", {})
-        code = details.get("Code", "Unknown")
-        message = details.get("Message", "")
-        key = mask(self._access_key_id)
-        if code == "InvalidClientTokenId":
-            return KeysRejectedError(
-                f"AWS does not recognise access key {key} (InvalidClientTokenId): check it, or run `stscreds init`"
-            )
-        if code == "SignatureDoesNotMatch":
-            return KeysRejectedError(
-                f"the secret access key stored for {key} is wrong (SignatureDoesNotMatch): run `stscreds init` again"
-            )
-        if action == "sts:GetSessionToken" and code == "AccessDenied":
-            return MfaCodeRejectedError(
-                f"AWS rejected the MFA code (AccessDenied: {message}); wait for the next code and try again"
-            )
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        suffix = f": {message}" if message else ""
-        failure = AwsError(f"{action} failed with {code} (HTTP {status}){suffix}")
-        failure.code = code
-        return failure
 
 
 def _credentials(answer: dict[str, Any]) -> Credentials:

@@ -6,46 +6,24 @@ returns. Every consumer (`read`, `env`, `exec`, `credential-process`, the librar
 and it is the only place that decides whether to renew. Sources (a session token, an assumed
 role, an IAM Identity Center role) slot in behind it without changing it.
 
-`cached` is the part the fast path uses: standard library only, no lock, no network.
+The fast path needs none of this: it asks `resolve` for the source and reads its store.
 """
 
 from __future__ import annotations
 
 import time
 
-from stscreds import profiles
 from stscreds.credentials import RENEW_MARGIN_SECONDS, Credentials
 from stscreds.errors import NoInputError, StscredsError, debug
+from stscreds.resolve import resolve
 
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # collections.abc alone costs the fast path a millisecond
+if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Protocol
 
     from stscreds.aws import ApiFactory
     from stscreds.prompts import UI, MfaPrompter
-    from stscreds.sources import Root, Source
-
-    class Store(Protocol):
-        """Where a source's credentials are kept."""
-
-        path: str
-
-        def load(self) -> Credentials | None: ...
-
-        def prepare(self) -> None: ...
-
-        def save(self, credentials: Credentials) -> None: ...
-
-    Clock = Callable[[], float]  # seconds since the epoch, like time.time
-
-
-def cached(profile: str, min_seconds: float, now: float | None = None) -> Credentials | None:
-    """The profile's stored credentials when they have more than `min_seconds` left, else None."""
-    credentials = profiles.store_for(profile).load()
-    if credentials is None or not credentials.outlives(min_seconds, now):
-        return None
-    return credentials
+    from stscreds.sources import Clock, Root, Source
 
 
 class Broker:
@@ -79,7 +57,7 @@ class Broker:
         """Credentials for `profile` with more than `min_seconds` left, renewed if need be.
         When renewing needs an MFA code that nothing can give, credentials with more than
         `fallback_seconds` left do instead."""
-        return self.get_from(profiles.resolve(profile), min_seconds, fallback_seconds)
+        return self.get_from(resolve(profile), min_seconds, fallback_seconds)
 
     def get_from(
         self, source: Source, min_seconds: float = RENEW_MARGIN_SECONDS, fallback_seconds: float | None = None
@@ -118,7 +96,7 @@ class Broker:
         sources: dict[str, Source] = {}
         for name in dict.fromkeys(names):
             try:
-                sources[name] = profiles.resolve(name)
+                sources[name] = resolve(name)
                 sources[name].prepare(self)
             except StscredsError as error:
                 results[name] = error

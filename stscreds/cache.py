@@ -29,13 +29,20 @@ def sections() -> dict[str, dict[str, str]]:
     return {name: {k: v for k, v in values.items() if isinstance(v, str)} for name, values in parsed.items()}
 
 
+# Which login or MFA session the credentials were got with (a source's lock name): kept beside
+# them, so that what was got with one identity is never served once the chain leads to another,
+# and so that what derives from a session can be forgotten with it.
+ROOT = "root"
+
+
 class CacheStore:
     """The cached credentials of one role profile, valid only for the settings in `origin`
-    (its role ARN, source profile...: "" for a setting that is not set)."""
+    (its role ARN, source profile...: "" for a setting that is not set) and got through
+    `root` (the lock name of the session or login at the end of its chain)."""
 
-    def __init__(self, profile: str, origin: dict[str, str]) -> None:
+    def __init__(self, profile: str, origin: dict[str, str], root: str) -> None:
         self.profile = profile
-        self.origin = origin
+        self.origin = {**origin, ROOT: root}
         self.path = paths.cache_file()
 
     def __repr__(self) -> str:
@@ -78,3 +85,8 @@ def update(changes: dict[str, dict[str, str] | None]) -> None:
 def remove(profiles: list[str]) -> None:
     if any(name in sections() for name in profiles):
         update(dict.fromkeys(profiles))
+
+
+def derived_from(root: str) -> list[str]:
+    """The profiles whose cached credentials were got through `root` (a source's lock name)."""
+    return [name for name, values in sections().items() if values.get(ROOT) == root]

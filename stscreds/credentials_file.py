@@ -43,13 +43,29 @@ class SectionStore:
         file can be written."""
         from stscreds import atomic  # only writers need it: not the fast path
 
+        self._refuse_the_key_store()
         document = ini.writable_document(self.path, self.what, self.variable)
         ini.update_sections(document.text, {self.section: _TRIAL.as_ini()}, self.path)
         atomic.check_writable(self.path, self.what)
 
     def save(self, credentials: Credentials) -> None:
+        self._refuse_the_key_store()
         # Read again under the file's lock: it may have changed while we prompted.
         ini.edit_file(self.path, {self.section: credentials.as_ini()}, self.what, self.variable)
+
+    def forget(self) -> bool:
+        """Remove the four keys a session is (every other byte kept); whether they were there."""
+        from stscreds.credentials import INI_KEYS
+
+        section = ini.read(self.path).sections.get(self.section) or {}
+        if not any(key in section for key in INI_KEYS):
+            return False
+        self._refuse_the_key_store()
+        ini.edit_file(self.path, {self.section: dict.fromkeys(INI_KEYS)}, self.what, self.variable)
+        return True
+
+    def _refuse_the_key_store(self) -> None:
+        paths.check_apart()
 
 
 def session_store(profile: str) -> SectionStore:

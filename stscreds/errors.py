@@ -28,6 +28,10 @@ class NotInitialisedError(StscredsError):
     """No long-term keys stored for the profile."""
 
 
+class UnknownProfileError(NotInitialisedError):
+    """A profile name that no file defines: nothing is set up under it."""
+
+
 class MalformedFileError(StscredsError):
     """A file we must read or edit does not parse."""
 

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     import configparser
     from collections.abc import Mapping
 
+    # What update_sections is given: per section, the values to set (None: remove the key).
+    Updates = Mapping[str, Mapping[str, "str | None"]]
+
 DEFAULT_SECTION = "DEFAULT"  # configparser.DEFAULTSECT: its keys apply to every section
 _COMMENT_PREFIXES = ("#", ";")
 
@@ -246,8 +249,9 @@ def file_identity(status: os.stat_result) -> tuple[int, int, int, int]:
     return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
 
 
-def read(path: str) -> Document:
-    """The file at `path` as botocore would read it (the locale's encoding, as open() uses)."""
+def read(path: str, encoding: str | None = None) -> Document:
+    """The file at `path` as botocore would read it (the locale's encoding, as open() uses,
+    unless `encoding` is given: stscreds' own key store is UTF-8)."""
     if not path:  # an empty AWS_SHARED_CREDENTIALS_FILE names no file, for botocore too
         return Document(path, "", MISSING)
     try:
@@ -275,7 +279,7 @@ def read(path: str) -> Document:
         if not stat.S_ISREG(status.st_mode):
             os.close(fd)
             return Document(path, "", NOT_REGULAR)
-        with open(fd, newline="") as stream:  # closes fd
+        with open(fd, newline="", encoding=encoding) as stream:  # closes fd
             text = stream.read()
     except UnicodeDecodeError as error:
         raise MalformedFileError(path, f"not readable as {error.encoding} text") from None
@@ -342,18 +346,20 @@ def _newline_of(lines: list[str]) -> str:
     return "\n"
 
 
-def update_sections(text: str, updates: dict[str, dict[str, str]], path: str = "<text>") -> str:
+def update_sections(text: str, updates: Updates, path: str = "<text>") -> str:
     """Return `text` with each section of `updates` given its values, every other byte unchanged.
 
     Keys already in a section keep their place, spelling and spacing; only the value changes.
-    New keys go after the section's last key; a missing section is appended. The result is
-    re-read as botocore reads it: if anything but these values would read differently,
+    New keys go after the section's last key; a missing section is appended. A value of None
+    removes the key's line (and its continuation lines; comments among them stay). The result
+    is re-read as botocore reads it: if anything but these values would read differently,
     StscredsError is raised and the caller writes nothing.
     """
     for name, values in updates.items():
         check_section_name(name)
         for key, value in values.items():
-            check_value(key, value)
+            if value is not None:
+                check_value(key, value)
     before = _parse(text, path)  # also reports a broken file with its line
     lines = split_lines(text)
     for name, values in updates.items():
@@ -363,10 +369,13 @@ def update_sections(text: str, updates: dict[str, dict[str, str]], path: str = "
     return result
 
 
-def _set_values(lines: list[str], name: str, values: dict[str, str]) -> list[str]:
+def _set_values(lines: list[str], name: str, updates: Mapping[str, str | None]) -> list[str]:
     newline = _newline_of(lines)
     section = _scan(lines).get(name)
+    values = {key: value for key, value in updates.items() if value is not None}
     if section is None:
+        if not values:
+            return lines
         ends_with_newline = not lines or bool(_ending(lines[-1]))
         if lines and not ends_with_newline:
             lines[-1] += newline
@@ -377,6 +386,10 @@ def _set_values(lines: list[str], name: str, values: dict[str, str]) -> list[str
 
     drop: set[int] = set()
     missing = []
+    for key in updates.keys() - values.keys():
+        option = section.options.get(key)
+        if option is not None:  # the key's lines go; comments among them stay
+            drop.update(i for i in range(option.first, option.last + 1) if _significant(lines[i]))
     for key, value in values.items():
         option = section.options.get(key)
         if option is None:
@@ -399,7 +412,10 @@ def _set_values(lines: list[str], name: str, values: dict[str, str]) -> list[str
         if last_line_unended:
             new_lines[-1] = new_lines[-1][: -len(newline)]  # keep "no final newline"
         lines[anchor + 1 : anchor + 1] = new_lines  # after every dropped line: no index moves
-    return _keep_apart([line for i, line in enumerate(lines) if i not in drop])
+    kept = [line for i, line in enumerate(lines) if i not in drop]
+    if kept and not missing and len(lines) - 1 in drop and not _ending(lines[-1]):
+        kept[-1] = kept[-1].rstrip("\r\n")  # the file had no final newline: it still has none
+    return _keep_apart(kept)
 
 
 def _new_key_indent(lines: list[str], section: _Section, anchor: int) -> str:
@@ -424,9 +440,7 @@ def _keep_apart(lines: list[str]) -> list[str]:
     return lines
 
 
-def _verify_edit(
-    before: configparser.RawConfigParser, result: str, updates: dict[str, dict[str, str]], path: str
-) -> None:
+def _verify_edit(before: configparser.RawConfigParser, result: str, updates: Updates, path: str) -> None:
     """Re-read the edited text as botocore would: only the updated values may differ."""
     names = ", ".join(f"[{name}]" for name in updates)
     refusal = StscredsError(
@@ -438,22 +452,25 @@ def _verify_edit(
     except MalformedFileError:
         raise refusal from None  # e.g. a new section inheriting a [DEFAULT] value botocore cannot read
     expected = dict(old)
-    for name, values in updates.items():
+    for name, updated in updates.items():
+        values = {key: value for key, value in updated.items() if value is not None}
         if name in old:
             base = old[name]
+        elif not values:
+            continue  # nothing to remove from a section that is not there
         else:  # a new section shows every [DEFAULT] key it does not set, nested as botocore nests it
             try:
                 base = {k: nested_value(v) for k, v in before.defaults().items() if k not in values}
             except ValueError:
                 raise refusal from None
-        expected[name] = {**base, **values}
+        expected[name] = {k: v for k, v in {**base, **values}.items() if k not in updated or updated[k] is not None}
     if new != expected:
         raise refusal
 
 
 def render(sections: Mapping[str, Mapping[str, str | Mapping[str, str]]]) -> str:
-    """A whole file of sections (nested settings, like `s3 =` blocks, indented under their key),
-    for files that stscreds writes whole."""
+    """A whole file of sections (nested settings, like `s3 =` blocks, indented under their key;
+    an empty value, like `cli_pager =`, as it was), for files that stscreds writes whole."""
     blocks = []
     for name, values in sections.items():
         check_section_name(name)
@@ -464,6 +481,8 @@ def render(sections: Mapping[str, Mapping[str, str | Mapping[str, str]]]) -> str
                 for sub_key, sub_value in value.items():
                     check_value(sub_key, sub_value)
                     lines.append(f"    {sub_key} = {sub_value}\n")
+            elif not value:
+                lines.append(f"{key} =\n")
             else:
                 check_value(key, value)
                 lines.append(f"{key} = {value}\n")
@@ -490,7 +509,7 @@ def writable_document(path: str, what: str, variable: str) -> Document:
     return document
 
 
-def edit_file(path: str, updates: dict[str, dict[str, str]], what: str, variable: str) -> None:
+def edit_file(path: str, updates: Updates, what: str, variable: str) -> None:
     """Set `updates` in the file at `path` with the byte-exact editor, in one atomic write.
     Writers of one file take turns (a lock per file): each reads it again under the lock."""
     from stscreds import atomic

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import io
 import os
-import stat
 
 from stscreds import ini, paths
-from stscreds.errors import FileAccessError, MalformedFileError, NotInitialisedError, StscredsError, UsageError, debug
+from stscreds.errors import MalformedFileError, NotInitialisedError, StscredsError, UsageError, debug
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (status reads this module)
 if TYPE_CHECKING:
@@ -32,8 +31,11 @@ SECRET_ACCESS_KEY = "aws_secret_access_key"
 USER_ARN = "user_arn"  # from iam:GetUser at init and auth, for `status`
 MFA_COMMAND = "mfa_command"  # prints an MFA code, e.g. `ykman oath accounts code --single aws`
 KEY_CREATED = "key_created"  # when IAM made the key: from rotate, or looked up once with the session
+MFA_DEVICES = "mfa_devices"  # the user's MFA devices (space-separated ARNs), as the last auth found them
 SECRET_STORE = "secret_store"  # "keyring" when the secret is in the OS keyring, not in this file
-SETTINGS = (USER_ARN, MFA_COMMAND, KEY_CREATED)
+SETTINGS = (USER_ARN, MFA_COMMAND, KEY_CREATED, MFA_DEVICES)
+# What belongs to one key and one IAM user: dropped when the profile's keys change to another's.
+KEY_SETTINGS = (USER_ARN, KEY_CREATED, MFA_DEVICES)
 # What `status` shows: nothing secret.
 PUBLIC = (ACCESS_KEY_ID, USER_ARN, KEY_CREATED)
 KEYRING = "keyring"
@@ -55,49 +57,48 @@ def _init_hint(profile: str) -> str:
 
 # --- reading ---------------------------------------------------------------------------------
 
-_loaded: dict[str, tuple[tuple[int, int, int, int], object]] = {}  # path -> (identity, ConfigObj)
-
-
-def _status(path: str) -> os.stat_result | None:
-    try:
-        status = os.stat(path)
-    except FileNotFoundError:
-        return None
-    except OSError as error:
-        raise FileAccessError("read", path, error) from None
-    if not stat.S_ISREG(status.st_mode):  # a FIFO would block configobj forever
-        raise MalformedFileError(path, "not a regular file")
-    return status
+_loaded: dict[str, tuple[ini.Document, object]] = {}  # path -> (the text it was parsed from, ConfigObj)
 
 
 def _open_store(path: str):  # type: ignore[no-untyped-def]
-    """The store as a ConfigObj, read once per command (again only if it changed)."""
-    status = _status(path)
-    identity = ini.file_identity(status) if status else (0, 0, 0, 0)
+    """The store as a ConfigObj, parsed from the text ini.read has (read once per command,
+    again only if it changed)."""
+    document = _document(path)
     cached = _loaded.get(path)
-    if cached is not None and cached[0] == identity:
+    if cached is not None and cached[0] is document:
         return cached[1]
     from configobj import ConfigObj, ConfigObjError  # only the slow path needs it
 
     try:
         # interpolation off: a '%' or '$' in a value must stay what it is.
-        store = ConfigObj(path, encoding="utf-8", interpolation=False, file_error=False)
+        store = ConfigObj(document.text.splitlines(True), encoding="utf-8", interpolation=False)
     except ConfigObjError as error:
         line = getattr(error, "line_number", None)
         raise MalformedFileError(path, "not a valid stscreds credentials file", line) from None
-    except UnicodeDecodeError:
-        raise MalformedFileError(path, "not readable as utf-8 text") from None
-    except OSError as error:
-        raise FileAccessError("read", path, error) from None
-    _loaded[path] = (identity, store)
+    _loaded[path] = (document, store)
     return store
 
 
+def _document(path: str) -> ini.Document:
+    """The store's text, once per command; a FIFO or a folder there is refused, not read."""
+    try:
+        document = ini.read(path, "utf-8")
+    except MalformedFileError:
+        raise MalformedFileError(path, "not readable as utf-8 text") from None
+    if document.kind == ini.NOT_REGULAR:
+        raise MalformedFileError(path, "not a regular file")
+    return document
+
+
 def _section(profile: str, path: str) -> dict[str, str] | None:
-    if _status(path) is None:
+    if _document(path).kind == ini.MISSING:
         return None
     section = _open_store(path).get(profile)
     return {k: v for k, v in section.items() if isinstance(v, str)} if isinstance(section, dict) else None
+
+
+def store_path() -> str:
+    return paths.key_store()
 
 
 def public_values(profile: str) -> dict[str, str]:
@@ -110,7 +111,7 @@ def public_values(profile: str) -> dict[str, str]:
 
 def _plain_section(profile: str, path: str) -> dict[str, str] | None:
     """The section read without configobj, when the file is plain enough to be sure; else None."""
-    document = ini.read(path)
+    document = _document(path)
     if document.kind != ini.REGULAR:
         return {} if document.kind == ini.MISSING else None
     try:
@@ -129,7 +130,7 @@ def _plain_section(profile: str, path: str) -> dict[str, str] | None:
 def load_keys(profile: str) -> tuple[str, str]:
     """The stored (access key ID, secret access key) of `profile`."""
     path = paths.key_store()
-    if _status(path) is None:
+    if _document(path).kind == ini.MISSING:
         raise NotInitialisedError(f"no long-term keys stored yet: run `{_init_hint(profile)}` first")
     section = _section(profile, path)
     in_keyring = bool(section) and section.get(SECRET_STORE) == KEYRING  # type: ignore[union-attr]
@@ -197,9 +198,22 @@ def _keyring_secret(profile: str, access_key_id: str) -> str:
 
 
 def has_keys(profile: str) -> bool:
-    """Whether `profile` was set up with `stscreds init`."""
-    section = _section(profile, paths.key_store())
-    return bool(section and section.get(ACCESS_KEY_ID))
+    """Whether `profile` was set up with `stscreds init` (read without configobj when it can be:
+    the fast path asks it of every profile it resolves)."""
+    return bool(public_values(profile).get(ACCESS_KEY_ID))
+
+
+def profile_names() -> list[str]:
+    """Every profile the store has keys for."""
+    path = paths.key_store()
+    document = _document(path)
+    if document.kind != ini.REGULAR:
+        return []
+    try:
+        names = list(ini._scan(ini.split_lines(document.text)))
+    except ini._Unparsable:
+        names = list(_open_store(path).keys())
+    return [name for name in names if has_keys(name)]
 
 
 def settings(profile: str) -> dict[str, str]:
@@ -268,6 +282,7 @@ def _edit(profile: str, values: dict[str, str]) -> str:
     from stscreds import atomic  # writers only: `status` reads this module on the fast path
 
     path = paths.key_store()
+    paths.check_apart()
     atomic.make_folders(os.path.dirname(path), enforce=True)
     store = _open_store(path)
     _loaded.pop(path, None)  # edited below: never serve it again, written or not
@@ -276,4 +291,5 @@ def _edit(profile: str, values: dict[str, str]) -> str:
     buffer = io.BytesIO()
     store.write(buffer)
     atomic.write_file(path, buffer.getvalue())
+    ini.remember(path, buffer.getvalue().decode("utf-8"))  # what we wrote, read back for free
     return path

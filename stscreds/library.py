@@ -21,15 +21,16 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from stscreds.broker import Broker
+from stscreds.config import check_profile_name
 from stscreds.credentials import RENEW_MARGIN_SECONDS, SDK_REFRESH_MARGIN_SECONDS, Credentials
 from stscreds.errors import MfaCommandError, NoInputError, StscredsError
-from stscreds.profiles import check_profile_name
 from stscreds.prompts import MfaPrompter, checked_code, controlling_terminal_ui, mfa_prompter
+from stscreds.resolve import chosen_profile
 
 if TYPE_CHECKING:
     import boto3
 
-    from stscreds.broker import Clock
+    from stscreds.sources import Clock
 
 MfaCode = Callable[[str], str]  # serial of the MFA device -> the 6 digits it shows
 
@@ -96,11 +97,13 @@ def library_broker(mfa_code: MfaCode | None = None, clock: Clock = time.time) ->
 
 
 def get_credentials(
-    profile: str = "default", *, min_seconds: float = RENEW_MARGIN_SECONDS, mfa_code: MfaCode | None = None
+    profile: str | None = None, *, min_seconds: float = RENEW_MARGIN_SECONDS, mfa_code: MfaCode | None = None
 ) -> Credentials:
-    """Credentials for `profile` (a stscreds profile, or a role profile of the AWS config file)
-    with more than `min_seconds` left, renewed first if need be, exactly as the CLI renews."""
-    return library_broker(mfa_code).get(profile, min_seconds)
+    """Credentials for `profile` (any profile stscreds serves: a stscreds profile, a role or IAM
+    Identity Center profile...; None: AWS_DEFAULT_PROFILE, else AWS_PROFILE, else default, as
+    botocore picks it) with more than `min_seconds` left, renewed first if need be, exactly as
+    the CLI renews."""
+    return library_broker(mfa_code).get(chosen_profile(profile), min_seconds)
 
 
 def get_credentials_many(
@@ -117,13 +120,13 @@ def get_credentials_many(
 
 
 def boto3_session(
-    profile: str = "default", *, region_name: str | None = None, mfa_code: MfaCode | None = None
+    profile: str | None = None, *, region_name: str | None = None, mfa_code: MfaCode | None = None
 ) -> boto3.Session:
     """A boto3 Session whose credentials renew through stscreds before they end: a role every
     hour without a prompt, the MFA session when it ends (one prompt, or the MFA command, or
     `mfa_code`). Its region and other settings are the profile's in the AWS config file, as
     for `boto3.Session(profile_name=...)`, unless `region_name` is given."""
-    return session_with(library_broker(mfa_code), profile, region_name)
+    return session_with(library_broker(mfa_code), chosen_profile(profile), region_name)
 
 
 def session_with(broker: Broker, profile: str, region_name: str | None = None) -> boto3.Session:

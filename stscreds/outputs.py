@@ -141,11 +141,13 @@ def status_text(report: dict[str, object]) -> str:
     """`stscreds status`: one `Label: value` line each."""
     expiration, seconds_left = report.get("expiration"), report.get("seconds_left")
     if not isinstance(seconds_left, int):
-        state = "no session: run `stscreds auth`"
-        if report.get("role_arn"):
-            state = "no credentials yet: the next read assumes the role"
-        elif report.get("sso_role_name"):
-            state = "no credentials yet: the next read gets them from IAM Identity Center"
+        profile = str(report.get("alias_of") or report["profile"])
+        auth = "stscreds auth" if profile == "default" else f"stscreds auth --profile {profile}"
+        state = {
+            "role": "no credentials yet: the next read assumes the role",
+            "sso": "no credentials yet: the next read gets them from IAM Identity Center",
+            "static": "none that stscreds can read",
+        }.get(str(report.get("key_kind")), f"no session: run `{auth}`")
     elif report.get("valid"):
         state = f"valid until {expiration} (in {_duration(seconds_left)})"
     elif seconds_left > 0:
@@ -154,11 +156,13 @@ def status_text(report: dict[str, object]) -> str:
         state = f"expired at {expiration} ({_duration(-seconds_left)} ago)"
     lines = [("Profile", report["profile"])]
     for label, key in (
+        ("Alias of", "alias_of"),
         ("Role", "role_arn"),
         ("Source", "source_profile"),
         ("SSO", "sso_session"),
         ("Account", "sso_account_id"),
         ("Role name", "sso_role_name"),
+        ("Keys", "keys"),
     ):
         if report.get(key):
             lines.append((label, report[key]))

@@ -56,3 +56,34 @@ def cache_file() -> str:
 def locks_dir() -> str:
     """One lock file per source of credentials, and one for the cache file."""
     return os.path.join(stscreds_dir(), "locks")
+
+
+# The two files must never be one: a session written over the long-term pair loses the secret.
+SAME_FILE_REFUSAL = (
+    "{path} is stscreds' key store and also the shared credentials file ("
+    + CREDENTIALS_FILE_VARIABLE
+    + " or a link names it): a session written there would replace your long-term keys; point "
+    + CREDENTIALS_FILE_VARIABLE
+    + " elsewhere; nothing was written"
+)
+
+
+def check_apart() -> None:
+    """Refuse (in one line, before anything is asked) to go on when the shared credentials file
+    and the key store are one file."""
+    if same_file(shared_credentials_file(), key_store()):
+        from stscreds.errors import StscredsError
+
+        raise StscredsError(SAME_FILE_REFUSAL.format(path=key_store()))
+
+
+def same_file(first: str, second: str) -> bool:
+    """Whether two paths name one file (through links, or as hard links), existing or not."""
+    if not first or not second:
+        return False
+    if os.path.realpath(first) == os.path.realpath(second):
+        return True
+    try:
+        return os.path.samefile(first, second)
+    except OSError:
+        return False

@@ -22,15 +22,15 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from stscreds import atomic, paths
+from stscreds.config import PROCESS_PREFIX, sso_settings
 from stscreds.credentials import Credentials, format_timestamp, parse_expiration
 from stscreds.errors import AwsError, AwsUnreachableError, NoInputError, UsageError
-from stscreds.profiles import PROCESS_PREFIX, sso_settings
 
 # botocore refreshes a token that ends within 15 minutes; so do we, and log in anew when it
 # cannot be refreshed and has less than a minute left.
@@ -90,7 +90,7 @@ def parse_scopes(text: str | None) -> list[str] | None:
     return [scope.strip() for scope in text.split(",") if scope.strip()] or None
 
 
-def session_for(settings: dict[str, str], sessions: dict[str, dict[str, Any]], profile: str) -> SsoSession:
+def session_for(settings: dict[str, str], sessions: Mapping[str, Mapping[str, Any]], profile: str) -> SsoSession:
     """The SSO session a profile's settings name, checked: one line for what is missing."""
     name = settings.get("sso_session")
     if name:
@@ -155,49 +155,25 @@ def logout(session: SsoSession) -> bool:
 
 
 def _client(service: str, region: str) -> Any:
-    """An unsigned client (these APIs take the token or the registration instead), with
-    stscreds' short timeouts. AWS_ENDPOINT_URL_SSO(_OIDC) apply, as for any botocore client."""
-    import botocore.session
-    from botocore import UNSIGNED
-    from botocore.config import Config
+    """An unsigned client in the session's region (these APIs take the token or the
+    registration instead), made as every client of stscreds is (aws.make_client):
+    AWS_ENDPOINT_URL_SSO(_OIDC) apply, as for any botocore client."""
+    from stscreds.aws import make_client
 
-    from stscreds.aws import Timeouts
-
-    timeouts = Timeouts()
-    config = Config(
-        signature_version=UNSIGNED,
-        connect_timeout=timeouts.connect,
-        read_timeout=timeouts.read,
-        retries={"total_max_attempts": timeouts.attempts},
-    )
-    try:
-        return botocore.session.Session().create_client(service, region_name=region, config=config)
-    except ValueError as error:
-        raise UsageError(f"{error}: check AWS_ENDPOINT_URL_SSO and AWS_ENDPOINT_URL_SSO_OIDC") from None
+    return make_client(service, region=region)
 
 
 @contextmanager
-def _calling(action: str) -> Iterator[None]:
-    import botocore.exceptions
+def _calling(action: str, client: Any = None) -> Iterator[None]:
+    from stscreds.aws import calling
 
-    try:
+    with calling(action, client, error_class=SsoError, service="IAM Identity Center"):
         yield
-    except botocore.exceptions.ClientError as error:
-        details = error.response.get("Error", {})
-        failure = SsoError(
-            f"{action} failed with {details.get('Code', 'an error')}: {details.get('Message', '')}".rstrip(": ")
-        )
-        failure.code = details.get("Code")
-        raise failure from None
-    except (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError) as error:
-        raise AwsUnreachableError(f"could not reach IAM Identity Center for {action}: {error}") from None
-    except botocore.exceptions.BotoCoreError as error:
-        raise SsoError(f"{action} failed: {error}") from None
 
 
 def role_credentials(session: SsoSession, access_token: str, account_id: str, role_name: str) -> Credentials:
     client = _client("sso", session.region)
-    with _calling("sso:GetRoleCredentials"):
+    with _calling("sso:GetRoleCredentials", client):
         answer = client.get_role_credentials(accessToken=access_token, accountId=account_id, roleName=role_name)
     role = answer.get("roleCredentials") or {}
     values = [role.get(k) for k in ("accessKeyId", "secretAccessKey", "sessionToken")]
@@ -211,7 +187,7 @@ def accounts_and_roles(session: SsoSession, access_token: str, workers: int = 8)
     from concurrent.futures import ThreadPoolExecutor
 
     client = _client("sso", session.region)
-    with _calling("sso:ListAccounts"):
+    with _calling("sso:ListAccounts", client):
         accounts = [
             account
             for page in client.get_paginator("list_accounts").paginate(accessToken=access_token)
@@ -219,7 +195,7 @@ def accounts_and_roles(session: SsoSession, access_token: str, workers: int = 8)
         ]
 
     def roles(account: dict[str, str]) -> list[str]:
-        with _calling(f"sso:ListAccountRoles for {account['accountId']}"):
+        with _calling(f"sso:ListAccountRoles for {account['accountId']}", client):
             pages = client.get_paginator("list_account_roles").paginate(
                 accessToken=access_token, accountId=account["accountId"]
             )
@@ -271,8 +247,9 @@ def _refresh(session: SsoSession, token: dict[str, Any], login: Login) -> str | 
     if not all(token.get(key) for key in keys) or (_when(token["registrationExpiresAt"]) or 0) <= login.clock():
         return None
     try:
-        with _calling("sso-oidc:CreateToken"):
-            answer = _client("sso-oidc", session.region).create_token(
+        oidc = _client("sso-oidc", session.region)
+        with _calling("sso-oidc:CreateToken", oidc):
+            answer = oidc.create_token(
                 grantType="refresh_token",
                 clientId=token["clientId"],
                 clientSecret=token["clientSecret"],
@@ -312,8 +289,9 @@ def _registration(session: SsoSession, now: float) -> dict[str, Any]:
     register: dict[str, Any] = {"clientName": f"stscreds-{session.name or int(now)}", "clientType": "public"}
     if session.scopes:
         register["scopes"] = session.scopes
-    with _calling("sso-oidc:RegisterClient"):
-        answer = _client("sso-oidc", session.region).register_client(**register)
+    oidc = _client("sso-oidc", session.region)
+    with _calling("sso-oidc:RegisterClient", oidc):
+        answer = oidc.register_client(**register)
     registration: dict[str, Any] = {
         "clientId": answer["clientId"],
         "clientSecret": answer["clientSecret"],
@@ -329,7 +307,7 @@ def device_login(session: SsoSession, login: Login) -> str:
     """The device authorization flow: show the URL and code, poll until approved."""
     registration = _registration(session, login.clock())
     oidc = _client("sso-oidc", session.region)
-    with _calling("sso-oidc:StartDeviceAuthorization"):
+    with _calling("sso-oidc:StartDeviceAuthorization", oidc):
         device = oidc.start_device_authorization(
             clientId=registration["clientId"], clientSecret=registration["clientSecret"], startUrl=session.start_url
         )

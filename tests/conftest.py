@@ -154,6 +154,14 @@ def broker_for(ui: ScriptedUI, make_api=None, clock=time.time, code: str | None 
     return commands.cli_broker(ui, make_api or AwsApi, code=code, clock=clock)
 
 
+def read_value(key: str, profile: str, broker):  # type: ignore[no-untyped-def]
+    """What `stscreds read KEY --profile PROFILE` prints (without its newline), in-process."""
+    from stscreds import answers
+
+    answers.checked_key(key)  # as the CLI does, before anything else
+    return answers.read(broker.get(profile, answers.MARGINS["read"]), key).removesuffix("\n")
+
+
 @pytest.fixture
 def store_keys(isolated_env: Path):  # type: ignore[no-untyped-def]
     """Store a user's long-term pair as `stscreds init` would, without the AWS check."""

@@ -208,7 +208,7 @@ def test_exec_sets_the_session_and_drops_profiles(
     # A real consumer, with options of its own after the command name. With AWS_PROFILE=work
     # (a profile that does not exist) left in, it would fail.
     proxy.calls.clear()
-    done = run(isolated_env, "exec", AWS, "sts", "get-caller-identity", "--output", "json", env=env)
+    done = run(isolated_env, "exec", "-p", "default", AWS, "sts", "get-caller-identity", "--output", "json", env=env)
     assert done.returncode == 0, done.stderr
     assert "Account" in json.loads(done.stdout)
     assert [c.access_key_id for c in proxy.calls] == [values["aws_access_key_id"]]
@@ -338,8 +338,9 @@ def test_status_while_valid_and_after_expiry(
 
 
 def test_status_without_a_session(isolated_env: Path, env: dict[str, str]) -> None:
-    done = run(isolated_env, "status", env=env)
-    assert done.returncode == 1 and "no session: run `stscreds auth`" in done.stdout
+    done = run(isolated_env, "status", env=env)  # a fresh HOME: the first step is init (issue 20)
+    assert_one_line_failure(done)
+    assert "run `stscreds init`" in done.stderr
     write_credentials(isolated_env, "[work]\nnot a setting\n")
     assert_one_line_failure(run(isolated_env, "status", env=env))
 

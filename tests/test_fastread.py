@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import credential_files, values
 
-from stscreds import broker, ini
+from stscreds import answers, ini
 from stscreds.__main__ import fast_answer
 from stscreds.credentials import EXPIRATION, INI_KEYS, RENEW_MARGIN_SECONDS, format_timestamp, parse_expiration
 from stscreds.errors import MalformedFileError, StscredsError
@@ -68,7 +68,7 @@ def assert_same_answers(text: str, home: Path, now: float) -> None:
             assert answer is None, profile
             continue
         try:
-            valid = broker.cached(profile, RENEW_MARGIN_SECONDS, now) is not None
+            valid = answers.cached(profile, RENEW_MARGIN_SECONDS, now) is not None
         except StscredsError:  # not a profile name at all
             valid = False
         expected = full.get(profile, {}).get("aws_session_token") if valid else None
@@ -109,7 +109,7 @@ def test_fast_path_agrees_with_the_full_path_on_a_corpus(text: str, isolated_env
 
 def test_fast_path_answers_for_the_usual_file(isolated_env: Path) -> None:
     write_credentials(isolated_env, SESSION)
-    found = broker.cached("default", RENEW_MARGIN_SECONDS)
+    found = answers.cached("default", RENEW_MARGIN_SECONDS)
     assert found is not None and found.as_ini() == {
         "aws_access_key_id": "ASIAEXAMPLEEXAMPLE01",
         "aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY",
@@ -310,7 +310,7 @@ STORE = "[default]\naws_access_key_id = AKIAEXAMPLEEXAMPLE01\naws_secret_access_
 
 def full_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     """What the typer CLI itself prints, the fast path bypassed."""
-    from stscreds.cli import app
+    from stscreds.cli.main import app
 
     capsys.readouterr()
     code = app(args, prog_name="stscreds", standalone_mode=False)

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import credential_files
 
-from stscreds import atomic, credentials_file, ini, keystore, profiles
+from stscreds import atomic, config, credentials_file, ini, keystore
 from stscreds.credentials import INI_KEYS, Credentials
 from stscreds.errors import FileAccessError, MalformedFileError, NotInitialisedError, StscredsError, UsageError
 
@@ -161,7 +161,7 @@ def test_botocore_nested_values_are_read_as_botocore_reads_them(tmp_path: Path) 
 @pytest.mark.parametrize("name", ["", " default", "a]b", "a\nb", "DEFAULT"])
 def test_profile_names_that_cannot_be_sections_are_refused(name: str) -> None:
     with pytest.raises(UsageError):
-        profiles.check_profile_name(name)
+        config.check_profile_name(name)
     with pytest.raises(ValueError):
         ini.update_sections("", {name: {"aws_session_token": "t"}})
 

@@ -10,10 +10,21 @@ from pathlib import Path
 
 import pytest
 from awsproxy import HANG, INVALID_KEY, SERVER_ERROR, WRONG_MFA_CODE, RecordingProxy, aws_error
-from conftest import IamUser, ScriptedUI, broker_for, credentials_path, free_port, make_user, write_credentials
+from conftest import (
+    IamUser,
+    ScriptedUI,
+    broker_for,
+    credentials_path,
+    free_port,
+    make_user,
+    read_value,
+    write_credentials,
+)
 
-from stscreds import broker, commands, ini, keystore
+from stscreds import answers, ini, keystore
 from stscreds.aws import AwsApi, Timeouts
+from stscreds.commands.auth import AuthResult, authenticate, parse_duration
+from stscreds.commands.init import init_profile
 from stscreds.credentials import INI_KEYS, RENEW_MARGIN_SECONDS, parse_expiration
 from stscreds.errors import (
     AwsError,
@@ -45,8 +56,8 @@ OTHER_PROFILES = (
 
 def auth(
     profile: str = "default", code: str = "123456", duration: int = 43200, serial: str | None = None
-) -> commands.AuthResult:
-    return commands.authenticate(profile, duration, serial, broker_for(ScriptedUI(code)))
+) -> AuthResult:
+    return authenticate(profile, duration, serial, broker_for(ScriptedUI(code)))
 
 
 # --- init ------------------------------------------------------------------------------
@@ -58,7 +69,7 @@ def test_init_checks_the_pair_with_get_user_then_stores_it_private(
     os.umask(0)  # the most permissive umask must not leak into the modes
     try:
         ui = ScriptedUI(user.access_key_id, user.secret_access_key)
-        result = commands.init_profile("default", ui, AwsApi, environ={})
+        result = init_profile("default", ui, AwsApi, environ={})
     finally:
         os.umask(0o022)
     store = isolated_env / ".stscreds" / "credentials"
@@ -74,7 +85,7 @@ def test_init_keeps_other_profiles_and_tightens_an_existing_folder(user: IamUser
     folder = isolated_env / ".stscreds"
     folder.mkdir(mode=0o755)
     keystore.save_keys("work", "AKIAOTHEROTHEROTHER1", "other-secret")
-    commands.init_profile("default", ScriptedUI(user.access_key_id, user.secret_access_key), AwsApi, environ={})
+    init_profile("default", ScriptedUI(user.access_key_id, user.secret_access_key), AwsApi, environ={})
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert keystore.load_keys("work") == ("AKIAOTHEROTHEROTHER1", "other-secret")
 
@@ -82,7 +93,7 @@ def test_init_keeps_other_profiles_and_tightens_an_existing_folder(user: IamUser
 def test_init_with_rejected_keys_saves_nothing(user: IamUser, proxy: RecordingProxy, isolated_env: Path) -> None:
     proxy.faults["GetUser"] = INVALID_KEY
     with pytest.raises(KeysRejectedError, match="InvalidClientTokenId") as caught:
-        commands.init_profile("default", ScriptedUI(user.access_key_id, user.secret_access_key), AwsApi, environ={})
+        init_profile("default", ScriptedUI(user.access_key_id, user.secret_access_key), AwsApi, environ={})
     assert user.secret_access_key not in str(caught.value)
     assert user.access_key_id not in str(caught.value)  # masked
     assert not (isolated_env / ".stscreds").exists()
@@ -90,13 +101,13 @@ def test_init_with_rejected_keys_saves_nothing(user: IamUser, proxy: RecordingPr
 
 def test_init_reports_variables_that_would_shadow_the_files(user: IamUser) -> None:
     environ = {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}
-    result = commands.init_profile("default", ScriptedUI(user.access_key_id, user.secret_access_key), AwsApi, environ)
+    result = init_profile("default", ScriptedUI(user.access_key_id, user.secret_access_key), AwsApi, environ)
     assert result.shadowing_variables == ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 
 
 def test_init_refuses_something_that_is_not_a_key_before_calling_aws(proxy: RecordingProxy) -> None:
     with pytest.raises(UsageError):
-        commands.init_profile("default", ScriptedUI("not a key", "secret"), AwsApi, environ={})
+        init_profile("default", ScriptedUI("not a key", "secret"), AwsApi, environ={})
     assert proxy.calls == []
 
 
@@ -109,7 +120,7 @@ def test_auth_writes_the_session_and_keeps_everything_else(
     store_keys(user)
     path = write_credentials(isolated_env, OTHER_PROFILES)
     ui = ScriptedUI("123456")
-    result = commands.authenticate("default", 43200, None, broker_for(ui))
+    result = authenticate("default", 43200, None, broker_for(ui))
 
     # Then, once, with the new session: when the long-term key was made (for its age).
     assert [c.iam_action for c in proxy.calls] == [
@@ -223,13 +234,13 @@ def test_an_mfa_code_that_is_not_six_digits_is_refused_before_sts(
     [("12h", 43200), ("90m", 5400), ("3600s", 3600), ("3600", 3600), ("1h30m", 5400), ("36h", 129600), ("15m", 900)],
 )
 def test_durations(text: str, seconds: int) -> None:
-    assert commands.parse_duration(text) == seconds
+    assert parse_duration(text) == seconds
 
 
 @pytest.mark.parametrize("text", ["899s", "37h", "0", "", "12 hours", "-1h", "1d"])
 def test_bad_durations(text: str) -> None:
     with pytest.raises(UsageError):
-        commands.parse_duration(text)
+        parse_duration(text)
 
 
 def test_several_mfa_devices(proxy: RecordingProxy, moto_port: int, store_keys) -> None:
@@ -244,7 +255,7 @@ def test_several_mfa_devices(proxy: RecordingProxy, moto_port: int, store_keys) 
     assert proxy.last("GetSessionToken").params["SerialNumber"] == carol.mfa_serials[1]
 
     ui = ScriptedUI("3", "2", "123456", interactive=True)
-    commands.authenticate("default", 3600, None, broker_for(ui))
+    authenticate("default", 3600, None, broker_for(ui))
     assert proxy.last("GetSessionToken").params["SerialNumber"] == carol.mfa_serials[1]
     assert ui.prompts[:2] == ["Choose 1-2: ", "Choose 1-2: "]
 
@@ -265,7 +276,7 @@ def test_malformed_credentials_file_is_reported_before_any_prompt_or_call(
     path = write_credentials(isolated_env, "[work]\nregion = x\nthis line is not a setting\n")
     ui = ScriptedUI("123456")
     with pytest.raises(MalformedFileError, match=r"credentials, line 3: ") as caught:
-        commands.authenticate("default", 3600, None, broker_for(ui))
+        authenticate("default", 3600, None, broker_for(ui))
     assert str(path) in str(caught.value)
     assert ui.prompts == [] and proxy.calls == []
 
@@ -277,7 +288,7 @@ def test_a_file_botocore_refuses_for_a_multi_line_value_is_reported_before_any_p
     write_credentials(isolated_env, "[work]\ns3 =\n  no equals sign here\n")
     ui = ScriptedUI("123456")
     with pytest.raises(MalformedFileError, match="multi-line value"):
-        commands.authenticate("default", 3600, None, broker_for(ui))
+        authenticate("default", 3600, None, broker_for(ui))
     assert ui.prompts == [] and proxy.calls == []
 
 
@@ -299,7 +310,7 @@ def test_a_hanging_endpoint_times_out(user: IamUser, proxy: RecordingProxy, stor
     quick = Timeouts(connect=1, read=1, attempts=2)
     started = time.monotonic()
     with pytest.raises(AwsUnreachableError, match="iam:GetUser"):
-        commands.authenticate(
+        authenticate(
             "default", 3600, None, broker_for(ScriptedUI("123456"), lambda k, s, t, p: AwsApi(k, s, t, p, quick))
         )
     assert time.monotonic() - started < 8
@@ -373,7 +384,7 @@ def test_read_a_valid_session_makes_no_call(user: IamUser, proxy: RecordingProxy
     token = auth().credentials.session_token
     proxy.calls.clear()
     ui = ScriptedUI()
-    assert commands.read_value("aws_session_token", "default", broker_for(ui)) == token
+    assert read_value("aws_session_token", "default", broker_for(ui)) == token
     assert proxy.calls == [] and ui.prompts == []
 
 
@@ -383,7 +394,7 @@ def test_read_an_expired_session_authenticates_first(user: IamUser, proxy: Recor
     proxy.unique_tokens = True
     later = (result.credentials.expiration + timedelta(minutes=1)).timestamp()
     ui = ScriptedUI("123456")
-    value = commands.read_value("aws_session_token", "default", broker_for(ui, clock=lambda: later))
+    value = read_value("aws_session_token", "default", broker_for(ui, clock=lambda: later))
     assert value != result.credentials.session_token and value.startswith("FwoGZXIvYXdzEXAMPLETOKEN")
     assert proxy.last("GetSessionToken").params["DurationSeconds"] == "43200"
 
@@ -393,7 +404,7 @@ def test_read_counts_a_session_about_to_end_as_expired(user: IamUser, proxy: Rec
     result = auth(duration=3600)
     almost = result.credentials.expiration.timestamp() - RENEW_MARGIN_SECONDS + 1
     with pytest.raises(NoInputError):
-        commands.read_value("aws_session_token", "default", broker_for(ScriptedUI(), clock=lambda: almost))
+        read_value("aws_session_token", "default", broker_for(ScriptedUI(), clock=lambda: almost))
 
 
 def test_read_with_no_way_to_ask_fails_and_writes_nothing(
@@ -402,18 +413,18 @@ def test_read_with_no_way_to_ask_fails_and_writes_nothing(
     store_keys(user)
     path = write_credentials(isolated_env, OTHER_PROFILES)
     with pytest.raises(NoInputError):
-        commands.read_value("aws_session_token", "default", broker_for(ScriptedUI()))
+        read_value("aws_session_token", "default", broker_for(ScriptedUI()))
     assert path.read_bytes() == OTHER_PROFILES.encode()
     assert "sts:GetSessionToken" not in proxy.actions
 
 
 def test_read_an_unknown_key(proxy: RecordingProxy) -> None:
     with pytest.raises(UsageError, match="unknown key 'region'"):
-        commands.read_value("region", "default", broker_for(ScriptedUI()))
+        read_value("region", "default", broker_for(ScriptedUI()))
 
 
 def test_read_a_session_without_a_recorded_expiry_counts_as_missing(isolated_env: Path) -> None:
     write_credentials(
         isolated_env, "[default]\naws_access_key_id = A\naws_secret_access_key = B\naws_session_token = C\n"
     )
-    assert broker.cached("default", RENEW_MARGIN_SECONDS) is None
+    assert answers.cached("default", RENEW_MARGIN_SECONDS) is None

@@ -31,19 +31,21 @@ from conftest import (
     broker_for,
     credentials_path,
     make_user,
+    read_value,
     run,
     spawn,
     write_credentials,
 )
 
-from stscreds import commands, lock, paths
+from stscreds import lock, paths
 from stscreds.aws import AwsApi, Timeouts
+from stscreds.commands.auth import AuthResult, authenticate
 from stscreds.credentials import INI_KEYS
 from stscreds.errors import mask
 
 
-def auth(profile: str = "default") -> commands.AuthResult:
-    return commands.authenticate(profile, 3600, None, broker_for(ScriptedUI("123456")))
+def auth(profile: str = "default") -> AuthResult:
+    return authenticate(profile, 3600, None, broker_for(ScriptedUI("123456")))
 
 
 def session_lock() -> lock.SourceLock:
@@ -273,15 +275,17 @@ def test_a_killed_stscreds_leaves_no_lock_behind(
 # renews the session (the code typed into it is 123456) and exits, which releases the lock.
 HOLDER = """
 import pathlib, sys
-from stscreds import commands, lock, sources
+from stscreds import lock
+from stscreds.broker import Broker
 from stscreds.prompts import MfaPrompter, NoInputUI
+from stscreds.sources.session import SessionTokenSource
 ready, go = map(pathlib.Path, sys.argv[1:])
 with lock.SourceLock("session.default", print):
     ready.touch()
     while not go.exists():
         pass
-    broker = commands.Broker(NoInputUI("holder"), lambda profile: MfaPrompter(lambda serial: "123456"))
-    broker.renew(sources.SessionTokenSource("default", 3600))
+    broker = Broker(NoInputUI("holder"), lambda profile: MfaPrompter(lambda serial: "123456"))
+    broker.renew(SessionTokenSource("default", 3600))
 """
 
 
@@ -300,7 +304,7 @@ def test_the_waiting_stscreds_uses_the_session_the_other_wrote(
         results: list[str] = []
         ui = ScriptedUI()  # no answers: it must not need to ask
         waiter = threading.Thread(
-            target=lambda: results.append(commands.read_value("aws_session_token", "default", broker_for(ui)))
+            target=lambda: results.append(read_value("aws_session_token", "default", broker_for(ui)))
         )
         waiter.start()
         time.sleep(0.5)
@@ -351,9 +355,7 @@ def test_one_hang_is_retried_and_succeeds(user: IamUser, proxy: RecordingProxy, 
     store_keys(user)
     proxy.faults["GetSessionToken"] = HANG.once()
     quick = Timeouts(connect=1, read=1)
-    commands.authenticate(
-        "default", 3600, None, broker_for(ScriptedUI("123456"), lambda *a, **k: AwsApi(*a, quick, **k))
-    )
+    authenticate("default", 3600, None, broker_for(ScriptedUI("123456"), lambda *a, **k: AwsApi(*a, quick, **k)))
     assert proxy.actions.count("sts:GetSessionToken") == 2
 
 

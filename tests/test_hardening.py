@@ -493,7 +493,7 @@ OUTPUT_COMMANDS = {
     "env (fast)": ("env",),
     "status (fast)": ("status",),
     "credential-process (fast)": ("credential-process",),
-    "status --json (full CLI)": ("status", "--json", "--profile", "nosuch"),
+    "status --json (full CLI)": ("status", "--json", "--profile", "unassumed"),  # a role not assumed yet
     "whoami": ("whoami",),
     "auth --output-env": ("auth", "--output-env", "--mfa-code", "123456"),
     "--version": ("--version",),
@@ -512,6 +512,9 @@ def _closed_pipe() -> int:
 def test_a_stdout_that_cannot_be_written_is_one_line(
     args: tuple[str, ...], stdout: str, authenticated: IamUser, isolated_env: Path, env: dict[str, str]
 ) -> None:
+    (isolated_env / ".aws" / "config").write_text(
+        "[profile unassumed]\nrole_arn = arn:aws:iam::222222222222:role/Deploy\nsource_profile = default\n"
+    )
     command = [STSCREDS, *args]
     if stdout == "closed":
         done = subprocess.run(["sh", "-c", 'exec "$@" >&-', "sh", *command], capture_output=False, stderr=subprocess.PIPE, text=True, env=env, stdin=subprocess.DEVNULL)  # fmt: skip

@@ -32,7 +32,8 @@ from conftest import (
     spawn,
 )
 
-from stscreds import commands, keystore
+from stscreds import keystore
+from stscreds.commands.rotate import rotate
 from stscreds.errors import mask
 
 
@@ -129,7 +130,7 @@ def test_a_new_key_iam_does_not_accept_yet_is_waited_for(
 def test_a_new_key_never_accepted_is_deleted_again(session: IamUser, proxy: RecordingProxy, moto_port: int) -> None:
     proxy.faults["GetUser"] = INVALID_KEY
     with pytest.raises(Exception, match="InvalidClientTokenId"):
-        commands.rotate("default", broker_for(ScriptedUI()), yes=True, sleep=lambda seconds: None)
+        rotate("default", broker_for(ScriptedUI()), yes=True, sleep=lambda seconds: None)
     assert keys_of(moto_port, session.name) == [session.access_key_id]  # no orphan
     assert keystore.load_keys("default") == (session.access_key_id, session.secret_access_key)
     assert [c.action for c in proxy.calls][-1] == "DeleteAccessKey"
@@ -325,5 +326,5 @@ def test_rotate_in_process_without_a_stored_user_arn(
 ) -> None:
     carol = make_user(moto_port, "carol", mfa_devices=1)  # stored without init: no user_arn yet
     store_keys(carol)
-    result = commands.rotate("default", broker_for(ScriptedUI("123456")), yes=True, sleep=lambda s: None)
+    result = rotate("default", broker_for(ScriptedUI("123456")), yes=True, sleep=lambda s: None)
     assert result.user == "carol" and result.old_key_deleted is None and result.session_works

@@ -11,8 +11,11 @@ from awsproxy import RecordingProxy
 from conftest import IamUser, ScriptedUI, broker_for
 from parliament import analyze_policy_string
 
-from stscreds import commands
 from stscreds.aws import AwsApi
+from stscreds.commands.assume import assume
+from stscreds.commands.auth import authenticate
+from stscreds.commands.init import init_profile
+from stscreds.commands.rotate import rotate
 
 POLICY = Path(__file__).parent.parent / "policies" / "mfa-required.json"
 OWN_USER = "arn:aws:iam::*:user/${aws:username}"
@@ -71,8 +74,8 @@ def test_everything_else_is_denied_without_mfa() -> None:
 
 
 def test_stscreds_calls_exactly_what_the_policy_allows_without_mfa(user: IamUser, proxy: RecordingProxy) -> None:
-    commands.init_profile("default", ScriptedUI(user.access_key_id, user.secret_access_key), AwsApi, environ={})
-    commands.authenticate("default", 3600, None, broker_for(ScriptedUI("123456")))
+    init_profile("default", ScriptedUI(user.access_key_id, user.secret_access_key), AwsApi, environ={})
+    authenticate("default", 3600, None, broker_for(ScriptedUI("123456")))
     with_long_term_keys = {call.iam_action for call in proxy.calls if call.access_key_id == user.access_key_id}
     assert with_long_term_keys == allowed_without_mfa()
     # Anything else (the key's age, looked up once) is signed with the new session.
@@ -107,7 +110,7 @@ def test_the_groups_policy_lints_clean_and_asks_for_mfa() -> None:
 def test_every_assume_role_is_signed_with_the_mfa_session(
     user: IamUser, proxy: RecordingProxy, isolated_env: Path
 ) -> None:
-    commands.init_profile("default", ScriptedUI(user.access_key_id, user.secret_access_key), AwsApi, environ={})
+    init_profile("default", ScriptedUI(user.access_key_id, user.secret_access_key), AwsApi, environ={})
     config = isolated_env / ".aws" / "config"
     config.parent.mkdir(exist_ok=True)
     config.write_text(
@@ -115,7 +118,7 @@ def test_every_assume_role_is_signed_with_the_mfa_session(
         "[profile b]\nrole_arn = arn:aws:iam::333333333333:role/Deploy\nsource_profile = a\n"
     )
     proxy.unique_tokens = True  # session keys start ASIA, as AWS's do (moto's are fixed, AKIA)
-    results = commands.assume(["a", "b"], False, broker_for(ScriptedUI("123456")), 4)
+    results = assume(["a", "b"], False, broker_for(ScriptedUI("123456")), 4)
     assert all(not isinstance(item.result, Exception) for item in results)
     assume_calls = [call for call in proxy.calls if call.action == "AssumeRole"]
     assert len(assume_calls) == 2
@@ -135,8 +138,8 @@ def test_the_own_keys_policy_lints_clean_and_covers_what_rotate_calls(
     assert [(f.issue, f.detail) for f in analyze_policy_string(OWN_KEYS.read_text()).findings] == []
     (statement,) = json.loads(OWN_KEYS.read_text())["Statement"]
     assert statement["Resource"] == OWN_USER and statement["Condition"] == {"Bool": {MFA_KEY: "true"}}
-    commands.init_profile("default", ScriptedUI(user.access_key_id, user.secret_access_key), AwsApi, environ={})
+    init_profile("default", ScriptedUI(user.access_key_id, user.secret_access_key), AwsApi, environ={})
     proxy.unique_tokens = True
-    commands.rotate("default", broker_for(ScriptedUI("123456")), yes=True)
+    rotate("default", broker_for(ScriptedUI("123456")), yes=True)
     with_the_session = {c.iam_action for c in proxy.calls if c.access_key_id.startswith("ASIA") and c.service == "iam"}
     assert with_the_session == set(statement["Action"])

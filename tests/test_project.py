@@ -13,7 +13,7 @@ import pytest
 import typer.main
 from conftest import STSCREDS
 
-from stscreds.cli import app
+from stscreds.cli.main import app
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text()

@@ -35,7 +35,8 @@ from conftest import (
     write_credentials,
 )
 
-from stscreds import broker, cache, commands
+from stscreds import answers, cache
+from stscreds.commands.assume import assume
 from stscreds.credentials import RENEW_MARGIN_SECONDS, Credentials
 from stscreds.errors import NotInitialisedError
 
@@ -183,10 +184,10 @@ def test_a_changed_role_arn_is_not_served_the_old_roles_keys(
 
 BAD_CONFIGS = {
     "a cycle": ("[profile a]\nrole_arn = arn:aws:iam::1:role/A\nsource_profile = b\n[profile b]\nrole_arn = arn:aws:iam::1:role/B\nsource_profile = a\n", "a", "a cycle in source_profile: a -> b -> a"),
-    "a source that is nothing": ("[profile a]\nrole_arn = arn:aws:iam::1:role/A\nsource_profile = nobody\n", "a", "'nobody' (the source_profile of 'a') is neither a role profile nor a stscreds profile"),
+    "a source that is nothing": ("[profile a]\nrole_arn = arn:aws:iam::1:role/A\nsource_profile = nobody\n", "a", "the source_profile 'nobody' of profile 'a' does not exist"),
     "a malformed role_arn": ("[profile a]\nrole_arn = Deploy\nsource_profile = default\n", "a", "role_arn 'Deploy' is not a role's ARN"),
     "duration_seconds under 900": ("[profile a]\nrole_arn = arn:aws:iam::1:role/A\nsource_profile = default\nduration_seconds = 600\n", "a", "duration_seconds '600' must be a whole number of seconds, 900 or more"),
-    "credential_source": ("[profile a]\nrole_arn = arn:aws:iam::1:role/A\ncredential_source = Ec2InstanceMetadata\n", "a", "has a role_arn but credential_source"),
+    "credential_source": ("[profile a]\nrole_arn = arn:aws:iam::1:role/A\ncredential_source = Ec2InstanceMetadata\n", "a", "credential_source = Ec2InstanceMetadata: stscreds assumes roles from a source_profile"),
 }  # fmt: skip
 
 
@@ -269,7 +270,7 @@ def test_after_an_hour_a_role_renews_without_a_prompt_and_with_the_session_both_
     second = broker_for(quiet, clock=lambda: in_an_hour).get("prod")
     assert second != first and quiet.prompts == [] and [c.action for c in proxy.calls] == ["AssumeRole"]
 
-    session_end = broker.cached("default", 0).expires_at  # type: ignore[union-attr]
+    session_end = answers.cached("default", 0).expires_at  # type: ignore[union-attr]
     proxy.calls.clear()
     again = ScriptedUI("123456")
     broker_for(again, clock=lambda: session_end + 60).get("prod")
@@ -468,7 +469,7 @@ def test_a_long_running_boto3_process_keeps_working_past_the_roles_hour(
 
 
 def test_commands_assume_reports_each_profile(session: str, isolated_env: Path) -> None:
-    results = commands.assume(["prod", "nosuch"], False, broker_for(ScriptedUI()), 4)
+    results = assume(["prod", "nosuch"], False, broker_for(ScriptedUI()), 4)
     assert [(r.profile, r.role_arn) for r in results] == [("prod", PROD), ("nosuch", None)]
     assert isinstance(results[0].result, Credentials) and isinstance(results[1].result, NotInitialisedError)
     assert cache.sections()["prod"]["role_arn"] == PROD

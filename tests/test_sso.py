@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from ssofake import DEFAULT_START_URL, SsoFake
 from strategies import credential_files
 
-from stscreds import commands, ini
+from stscreds import ini
 
 CONFIG = f"""\
 # written by hand, as for AWS CLI v2
@@ -314,6 +314,7 @@ def test_discover_lists_every_account_and_role_safely_named(
     fake: SsoFake, isolated_env: Path, sso_env: dict[str, str]
 ) -> None:
     seed_token(fake, isolated_env)
+    # A name some other profile has: the discovered one gets its account ID added (issue 17).
     (isolated_env / ".aws" / "config").write_text(CONFIG + "\n[profile dev.ReadOnlyAccess]\nregion = x\n")
     done = run(isolated_env, "sso", "discover", "--sso-session", "corp", env=sso_env)
     assert done.returncode == 0, done.stderr
@@ -321,14 +322,16 @@ def test_discover_lists_every_account_and_role_safely_named(
     assert sorted(found) == sorted(
         f"profile {name}"
         for name in (
-            "dev.AdministratorAccess", "dev.eks-admin", "staging.admin", "staging.eks-admin", "prod.ReadOnlyAccess",
+            "dev.eks-admin", "staging.admin", "prod.ReadOnlyAccess", "dev.ReadOnlyAccess-111111111111",
             "Shared-Services.AdministratorAccess", "Shared-Services.admin", "sandbox.PowerUserAccess",
         )
     )  # fmt: skip
-    assert found["profile staging.eks-admin"] == {
-        "sso_session": "corp", "sso_account_id": "222222222222", "sso_role_name": "eks-admin",
+    assert found["profile dev.eks-admin"] == {
+        "sso_session": "corp", "sso_account_id": "111111111111", "sso_role_name": "eks-admin",
     }  # fmt: skip
-    assert "Skipped 1 that exist already: dev.ReadOnlyAccess" in done.stderr
+    # dev.AdministratorAccess and staging.eks-admin have profiles already, under other names.
+    assert "Skipped 2 that have a profile already: dev-admin, legacy" in done.stderr
+    assert "dev.ReadOnlyAccess -> dev.ReadOnlyAccess-111111111111" in done.stderr
     assert len(fake.calls_to("ListAccounts")) == 3  # five accounts, two a page
 
 
@@ -346,16 +349,19 @@ def test_discover_write_keeps_every_byte_and_the_cli_and_boto3_read_the_profiles
     before = config.read_bytes()
     done = run(isolated_env, "sso", "discover", "--write", "--name", "{account_id}-{role_name}", env=sso_env)
     assert done.returncode == 0 and done.stdout == "", done.stderr
-    assert "Added 9 profiles" in done.stderr
+    # dev-admin and legacy are two of the nine already, under other names: skipped.
+    assert (
+        "Added 7 profiles" in done.stderr and "Skipped 2 that have a profile already: dev-admin, legacy" in done.stderr
+    )
     after = config.read_bytes()
     assert after.startswith(before)
     cli = subprocess.run(
-        [AWS_BIN, "configure", "get", "sso_role_name", "--profile", "222222222222-eks-admin"],
+        [AWS_BIN, "configure", "get", "sso_role_name", "--profile", "222222222222-admin"],
         capture_output=True,
         text=True,
         env=sso_env,
     )
-    assert cli.stdout.strip() == "eks-admin", cli.stderr
+    assert cli.stdout.strip() == "admin", cli.stderr
     sdk = subprocess.run(
         [sys.executable, "-c", "import boto3; print(boto3.Session(profile_name='555555555555-PowerUserAccess').get_credentials().access_key)"],
         capture_output=True,
@@ -407,7 +413,7 @@ def test_discovered_profiles_keep_any_config_byte_for_byte(
     new = {"profile dev.eks-admin": {"sso_session": "corp", "sso_account_id": "1", "sso_role_name": "eks-admin"}}
     assume("profile dev.eks-admin" not in before)
     try:
-        commands._add_to_config(str(path), new)
+        ini.edit_file(str(path), new, "config file", "AWS_CONFIG_FILE")
     except Exception as error:  # only where a new section would inherit a [DEFAULT] value botocore refuses
         assert "[DEFAULT]" in text, error
         return

@@ -1,0 +1,116 @@
+"""The commands that run in every new shell, or before each SDK call in a refresh window
+(`read`, `env`, `credential-process`, `status`): their options, which profile they are about,
+how fresh their credentials must be, and what they print.
+
+The fast path (__main__.py) and the full CLI (cli/) both take all of this from here, and find
+the credentials through the same `resolve`, so that they cannot disagree: the fast path only
+answers while nothing must be renewed, and leaves everything else to the full CLI.
+
+Standard library only (see __main__.py).
+"""
+
+from __future__ import annotations
+
+from stscreds import outputs
+from stscreds.credentials import INI_KEYS, RENEW_MARGIN_SECONDS, SDK_REFRESH_MARGIN_SECONDS
+from stscreds.errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from stscreds.config import Config
+    from stscreds.credentials import Credentials
+
+
+class Option:
+    """One command-line option: the name it sets, its flags, whether it takes a value."""
+
+    __slots__ = ("flags", "help", "name", "takes_value")
+
+    def __init__(self, name: str, flags: tuple[str, ...], takes_value: bool, help: str) -> None:
+        self.name = name
+        self.flags = flags
+        self.takes_value = takes_value
+        self.help = help
+
+
+PROFILE = Option(
+    "profile",
+    ("--profile", "-p"),
+    True,
+    "The profile to use [default: $AWS_DEFAULT_PROFILE, else $AWS_PROFILE, else default, as botocore reads them].",
+)
+SHELL = Option("shell", ("--shell", "-s"), True, f"One of: {', '.join(outputs.SHELLS)} (sh: bash, zsh).")
+JSON = Option("json", ("--json",), False, "Print JSON.")
+
+# The options of each command the fast path may answer.
+OPTIONS: dict[str, tuple[Option, ...]] = {
+    "read": (PROFILE,),
+    "env": (PROFILE, SHELL),
+    "credential-process": (PROFILE,),
+    "status": (PROFILE, JSON),
+}
+
+# How long the credentials must still last for each command to hand them out. `read`, `env`
+# and `exec` renew 5 minutes early; an SDK runs `credential-process` again from 15 minutes
+# before the end (botocore's advisory refresh window), so what it gets must outlive that.
+MARGINS = {
+    "read": RENEW_MARGIN_SECONDS,
+    "env": RENEW_MARGIN_SECONDS,
+    "exec": RENEW_MARGIN_SECONDS,
+    "credential-process": SDK_REFRESH_MARGIN_SECONDS,
+}
+
+
+def profile_for(
+    command: str, flag: str | None, environ: Mapping[str, str] | None = None, config: Config | None = None
+) -> str:
+    """Which profile `command` is about: as botocore picks it (resolve.chosen_profile), or for
+    `credential-process`, which SDKs run, the one whose process it is (resolve.process_profile)."""
+    from stscreds import resolve
+
+    if command == "credential-process":
+        return resolve.process_profile(flag, environ, config)
+    return resolve.chosen_profile(flag, environ)
+
+
+def cached(
+    profile: str, min_seconds: float, now: float | None = None, config: Config | None = None
+) -> Credentials | None:
+    """The credentials `profile` stands for when its store has them with more than
+    `min_seconds` left, else None: the lookup of the fast path, which renews nothing."""
+    from stscreds.resolve import resolve
+
+    credentials = resolve(profile, config).store.load()
+    if credentials is None or not credentials.outlives(min_seconds, now):
+        return None
+    return credentials
+
+
+def checked_key(key: str) -> str:
+    if key not in INI_KEYS:
+        raise UsageError(f"unknown key {key!r}; choose one of: {', '.join(INI_KEYS)}")
+    return key
+
+
+def checked_shell(shell: str) -> str:
+    if shell not in outputs.SHELLS:
+        raise UsageError(f"unknown shell {shell!r}; choose one of: {', '.join(outputs.SHELLS)}")
+    return shell
+
+
+def read(credentials: Credentials, key: str) -> str:
+    return credentials.as_ini()[checked_key(key)] + "\n"
+
+
+def env(credentials: Credentials, shell: str, profile: str) -> str:
+    return outputs.shell_script(credentials, checked_shell(shell), profile)
+
+
+def credential_process(credentials: Credentials) -> str:
+    return outputs.credential_process_json(credentials) + "\n"
+
+
+def status(report: dict[str, object], as_json: bool) -> str:
+    return outputs.status_json(report) if as_json else outputs.status_text(report)

@@ -1,0 +1,146 @@
+"""The MFA session of a stscreds profile: its long-term keys (in the key store) and a code,
+traded with sts:GetSessionToken; kept in the profile's section of the shared credentials
+file, where every AWS tool finds it."""
+
+from __future__ import annotations
+
+from stscreds import credentials_file, keystore
+from stscreds.errors import MfaDeviceError, NoInputError, StscredsError, mask
+from stscreds.sources import Source
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from stscreds.aws import User
+    from stscreds.credentials import Credentials
+    from stscreds.prompts import UI
+    from stscreds.sources import Renewer
+
+# GetSessionToken's limits for IAM users, and what `auth` asks for by default.
+MIN_SESSION_SECONDS = 900
+MAX_SESSION_SECONDS = 129_600
+DEFAULT_SESSION_SECONDS = 12 * 3600
+
+
+def flag(profile: str) -> str:
+    """` --profile P`, or nothing for the default profile: for the commands messages suggest."""
+    return "" if profile == "default" else f" --profile {profile}"
+
+
+class SessionTokenSource(Source):
+    """An MFA session of a stscreds profile: the long-term keys and a code, traded with
+    sts:GetSessionToken."""
+
+    kind = "session"
+
+    def __init__(
+        self, profile: str, duration_seconds: int = DEFAULT_SESSION_SECONDS, mfa_serial: str | None = None
+    ) -> None:
+        self.profile = profile
+        self.duration_seconds = duration_seconds
+        self.mfa_serial = mfa_serial
+        self.lock_name = f"session.{profile}"
+        self.store = credentials_file.session_store(profile)
+        self.renewal_notice = f"The session for profile {profile!r} is missing or expired; authenticating."
+        self.user: User | None = None
+        self.serials: list[str] = []  # the user's MFA devices, as the last fetch found them
+
+    def __repr__(self) -> str:
+        return f"the session of {self.profile!r}"
+
+    def prepare(self, renewer: Renewer) -> None:
+        self.store.prepare()
+        keystore.load_keys(self.profile)  # not set up: say so before anyone types a code
+
+    def fetch(self, renewer: Renewer) -> Credentials:
+        mfa = renewer.mfa_for(self.profile)
+        if not mfa.can_ask:  # decided before any call to AWS
+            raise NoInputError(f"the session for profile {self.profile!r} has expired and {mfa.why_not}")
+        access_key_id, secret = keystore.load_keys(self.profile)
+        api = renewer.make_api(access_key_id, secret, None, self.profile)
+        user = api.current_user()
+        if not user.name:
+            raise StscredsError(f"access key {mask(access_key_id)} belongs to the root user; use an IAM user's keys")
+        serials = api.mfa_serials(user.name)
+        serial = pick_mfa_device(serials, self.mfa_serial, user.name, renewer.ui)
+        renewer.ui.say(f"Current user: {user.name}.")
+        credentials = api.session_token(self.duration_seconds, serial, mfa(serial))
+        self.user = user
+        self.serials = serials
+        return credentials
+
+    def saved(self, renewer: Renewer, credentials: Credentials) -> None:
+        if self.user is None:
+            return
+        # For `status` and roles' mfa_serial; a read-only store, or a policy that denies the
+        # lookup, must not fail it.
+        keystore.remember(
+            self.profile, {keystore.USER_ARN: self.user.arn, keystore.MFA_DEVICES: " ".join(self.serials)}
+        )
+        created = keystore.settings(self.profile).get(keystore.KEY_CREATED)
+        if not created:
+            created = self._look_up_key_created(renewer, credentials, self.user.name)
+        warn_if_old(renewer.ui.say, self.profile, created, renewer.clock())
+
+    def _look_up_key_created(self, renewer: Renewer, credentials: Credentials, user_name: str) -> str | None:
+        """When IAM made the long-term key: asked once, with the new session (the shipped
+        policy allows IAM calls only with MFA), and remembered."""
+        from stscreds.errors import debug
+
+        try:
+            access_key_id = keystore.load_keys(self.profile)[0]
+            api = renewer.make_api(
+                credentials.access_key_id, credentials.secret_access_key, credentials.session_token, self.profile
+            )
+            created = next((k.created for k in api.access_keys(user_name) if k.access_key_id == access_key_id), "")
+        except StscredsError as error:
+            debug(__name__, "could not look up when the long-term key was made: %s", error)
+            return None
+        if created:
+            keystore.remember(self.profile, {keystore.KEY_CREATED: created})
+        return created or None
+
+    def mfa_devices(self, renewer: Renewer, credentials: Credentials) -> list[str]:
+        """The MFA devices of the session's IAM user: remembered at the last renewal, else
+        asked once with the session and remembered."""
+        known = keystore.settings(self.profile).get(keystore.MFA_DEVICES)
+        if known:
+            return known.split()
+        api = renewer.make_api(
+            credentials.access_key_id, credentials.secret_access_key, credentials.session_token, self.profile
+        )
+        arn = keystore.settings(self.profile).get(keystore.USER_ARN) or api.caller_arn()
+        serials = api.mfa_serials(arn.rpartition("/")[2])
+        keystore.remember(self.profile, {keystore.MFA_DEVICES: " ".join(serials)})
+        return serials
+
+
+# AWS recommends rotating access keys at least every 90 days.
+KEY_MAX_AGE_DAYS = 90
+
+
+def warn_if_old(say: Callable[[str], None], profile: str, created: str | None, now: float) -> None:
+    from stscreds.credentials import days_since
+
+    age = days_since(created, now)
+    if age is not None and age > KEY_MAX_AGE_DAYS:
+        say(f"Warning: your long-term access key is {age} days old; rotate it with `stscreds rotate{flag(profile)}`.")
+
+
+def pick_mfa_device(serials: list[str], wanted: str | None, user_name: str, ui: UI) -> str:
+    from stscreds.prompts import choose
+
+    if not serials:
+        raise MfaDeviceError(f"IAM user {user_name} has no MFA device: assign one in the IAM console first")
+    if wanted is not None:
+        if wanted not in serials:
+            raise MfaDeviceError(f"{wanted} is not an MFA device of {user_name}; theirs: {', '.join(serials)}")
+        return wanted
+    if len(serials) == 1:
+        return serials[0]
+    if not ui.interactive:
+        raise MfaDeviceError(
+            f"{user_name} has {len(serials)} MFA devices; pick one with --mfa-serial: {', '.join(serials)}"
+        )
+    return choose(ui, f"{user_name} has {len(serials)} MFA devices:", serials)

@@ -1,0 +1,114 @@
+"""An IAM Identity Center role: a profile naming `sso_account_id` and `sso_role_name`, and an
+sso-session (or, the legacy form, a start URL and region) to log in to. Credentials come
+from sso:GetRoleCredentials with the login's token and are kept in stscreds' cache."""
+
+from __future__ import annotations
+
+from stscreds import cache
+from stscreds.errors import NoInputError, UsageError
+from stscreds.sources import Source
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from stscreds.credentials import Credentials
+    from stscreds.sources import Renewer
+    from stscreds.sso import SsoSession
+
+
+def login_lock_name(label: str) -> str:
+    """The lock of one IAM Identity Center login (an sso-session's name, or a start URL)."""
+    return f"sso-session.{label}"
+
+
+class SsoSource(Source):
+    """Role credentials of an IAM Identity Center profile."""
+
+    kind = "sso"
+
+    def __init__(self, profile: str, sso: dict[str, str], sso_sessions: Mapping[str, Mapping[str, object]]) -> None:
+        self.profile = profile
+        self.sso = sso
+        self.sso_sessions = sso_sessions
+        self.lock_name = f"sso.{profile}"
+        # The login's label without sso.py (and json, dataclasses...), which the fast path avoids.
+        self.login_lock = login_lock_name(sso["sso_session"] or sso["sso_start_url"])
+        self.store = cache.CacheStore(profile, sso, self.login_lock)
+
+    def __repr__(self) -> str:
+        return f"IAM Identity Center profile {self.profile!r}"
+
+    def describe(self) -> dict[str, str]:
+        return {
+            "sso_account_id": self.sso["sso_account_id"],
+            "sso_role_name": self.sso["sso_role_name"],
+            "sso_session": self.sso["sso_session"] or self.sso["sso_start_url"],
+        }
+
+    @property
+    def session(self) -> SsoSession:
+        from stscreds import sso
+
+        return sso.session_for(self.sso, self.sso_sessions, self.profile)
+
+    def prepare(self, renewer: Renewer) -> None:
+        self.session  # noqa: B018 - an unknown sso-session or a missing start URL, now
+        missing = [key for key in ("sso_account_id", "sso_role_name") if not self.sso[key]]
+        if missing:
+            raise UsageError(f"profile {self.profile!r} has no {' or '.join(missing)}")
+        self.store.prepare()
+
+    def root(self) -> SsoLogin:
+        return SsoLogin(self.session, f"stscreds sso login --profile {self.profile}")
+
+    def fetch(self, renewer: Renewer) -> Credentials:
+        from stscreds import sso
+
+        login = self.root()
+        account, role = self.sso["sso_account_id"], self.sso["sso_role_name"]
+        token = login.token(renewer)
+        try:
+            return sso.role_credentials(self.session, token, account, role)
+        except sso.SsoError as error:
+            if error.code == "ForbiddenException":
+                raise sso.SsoError(
+                    f"profile {self.profile!r}: IAM Identity Center does not let you use role {role} in account "
+                    f"{account} (ForbiddenException): you are not assigned to it"
+                ) from None
+            if error.code != "UnauthorizedException":
+                raise
+        # The portal no longer takes the login (signed out elsewhere, say): sign in anew.
+        token = login.token(renewer, fresh=True)
+        return sso.role_credentials(self.session, token, account, role)
+
+
+class SsoLogin:
+    """An IAM Identity Center login: one at a time per sso-session, under its own lock."""
+
+    def __init__(self, session: SsoSession, hint: str, open_browser: bool = True) -> None:
+        self.session = session
+        self.hint = hint
+        self.open_browser = open_browser
+        self.lock_name = login_lock_name(session.label)
+
+    def token(self, renewer: Renewer, fresh: bool = False) -> str:
+        from stscreds import sso
+        from stscreds.lock import SourceLock
+
+        ui = renewer.ui
+        login = sso.Login(
+            say=getattr(ui, "show", ui.say),
+            can_ask=ui.interactive,
+            open_browser=self.open_browser,
+            clock=renewer.clock,
+        )
+        with SourceLock(self.lock_name, ui.say):
+            if fresh:
+                if not login.can_ask:
+                    raise NoInputError(f"IAM Identity Center no longer accepts the login: run `{self.hint}`")
+                return sso.device_login(self.session, login)
+            return sso.valid_token(self.session, login, self.hint)
+
+    def make_ready(self, renewer: Renewer, min_seconds: float) -> None:
+        self.token(renewer)
