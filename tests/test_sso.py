@@ -420,3 +420,29 @@ def test_discovered_profiles_keep_any_config_byte_for_byte(
     after = raw_config_parse(str(path))
     assert path.read_bytes().startswith(text.encode()) and {k: v for k, v in after.items() if k not in new} == before
     assert ini.read(str(path)).sections["profile dev.eks-admin"]["sso_role_name"] == "eks-admin"
+
+
+def test_discovery_never_takes_a_name_another_profile_has_and_keeps_every_role(
+    fake: SsoFake, isolated_env: Path, sso_env: dict[str, str]
+) -> None:
+    """Issue 17: `prod` is a stscreds profile (its keys only in the key store): no [profile
+    prod] may appear over it. Issue 19: accounts and roles whose names collide each get one."""
+    from stscreds import keystore
+
+    seed_token(fake, isolated_env)
+    keystore.save_keys("prod", "AKIAPRODPRODPRODPROD", "long-term-secret")
+    done = run(isolated_env, "sso", "discover", "--write", "--name", "{account_name}", env=sso_env)
+    assert done.returncode == 0, done.stderr
+    written = raw_config_parse(str(isolated_env / ".aws" / "config"))
+    assert "profile prod" not in written
+    discovered = {
+        (values["sso_account_id"], values["sso_role_name"]): name
+        for name, values in written.items()
+        if name.startswith("profile ") and "sso_account_id" in values
+    }
+    every = {(a["accountId"], role) for a in fake.accounts for role in a["roles"]}
+    # dev-admin and legacy (in CONFIG) already serve two of them.
+    assert set(discovered) | {("111111111111", "AdministratorAccess"), ("222222222222", "eks-admin")} == every
+    assert len(set(discovered.values())) == len(discovered)  # each its own profile
+    assert discovered[("333333333333", "ReadOnlyAccess")] == "profile prod-333333333333"
+    assert "prod -> prod-333333333333" in done.stderr
