@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import signal
@@ -18,6 +19,7 @@ from pathlib import Path
 import boto3
 import pexpect
 import pytest
+import state
 from awsproxy import RecordingProxy
 from hypothesis import settings
 from moto.server import ThreadedMotoServer
@@ -95,16 +97,23 @@ class IamUser:
     mfa_serials: list[str]
 
 
-def make_user(moto_port: int, name: str = "alice", mfa_devices: int = 1) -> IamUser:
-    """An IAM user with a key pair and `mfa_devices` enabled virtual MFA devices, made on moto
-    directly (not through the proxy, so the proxy records only what stscreds does)."""
-    admin = boto3.client(
-        "iam",
+@functools.cache
+def moto_admin(moto_port: int, service: str = "iam"):  # type: ignore[no-untyped-def]
+    """A client straight to moto (not through the proxy), made once per worker: making one
+    costs ~0.15 s, and clients are thread-safe."""
+    return boto3.client(
+        service,
         region_name="us-east-1",
         endpoint_url=f"http://127.0.0.1:{moto_port}",
         aws_access_key_id="admin",
         aws_secret_access_key="admin",
     )
+
+
+def make_user(moto_port: int, name: str = "alice", mfa_devices: int = 1) -> IamUser:
+    """An IAM user with a key pair and `mfa_devices` enabled virtual MFA devices, made on moto
+    directly (not through the proxy, so the proxy records only what stscreds does)."""
+    admin = moto_admin(moto_port)
     admin.create_user(UserName=name)
     key = admin.create_access_key(UserName=name)["AccessKey"]
     serials = []
@@ -157,10 +166,9 @@ def broker_for(ui: ScriptedUI, make_api=None, clock=time.time, code: str | None 
 @pytest.fixture
 def store_keys(isolated_env: Path):  # type: ignore[no-untyped-def]
     """Store a user's long-term pair as `stscreds init` would, without the AWS check."""
-    from stscreds import keystore
 
     def store(user: IamUser, profile: str = "default") -> None:
-        keystore.save_keys(profile, user.access_key_id, user.secret_access_key)
+        state.store_keys(isolated_env, user, profile)
 
     return store
 
@@ -222,15 +230,15 @@ def env(isolated_env: Path, proxy: RecordingProxy) -> dict[str, str]:
 
 @pytest.fixture
 def initialised(user: IamUser, isolated_env: Path, env: dict[str, str]) -> IamUser:
-    done = run(isolated_env, "init", stdin=f"{user.access_key_id}\n{user.secret_access_key}\n", env=env)
-    assert done.returncode == 0, done.stderr
+    """What `stscreds init` leaves (made in-process, see state.py; test_cli.py drives init itself)."""
+    state.initialise(isolated_env, user)
     return user
 
 
 @pytest.fixture
 def authenticated(initialised: IamUser, isolated_env: Path, env: dict[str, str]) -> IamUser:
-    done = run(isolated_env, "auth", "--duration", "1h", stdin="123456\n", env=env)
-    assert done.returncode == 0, done.stderr
+    """What `stscreds auth --duration 1h` leaves (made in-process, see state.py)."""
+    state.authenticate(isolated_env, duration="1h")
     return initialised
 
 

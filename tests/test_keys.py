@@ -17,8 +17,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import boto3
 import pytest
+import state
 from awsproxy import INVALID_KEY, RecordingProxy, aws_error
 from conftest import (
     STSCREDS,
@@ -28,6 +28,7 @@ from conftest import (
     broker_for,
     credentials_path,
     make_user,
+    moto_admin,
     run,
     spawn,
 )
@@ -37,13 +38,7 @@ from stscreds.errors import mask
 
 
 def iam(moto_port: int):  # type: ignore[no-untyped-def]
-    return boto3.client(
-        "iam",
-        region_name="us-east-1",
-        endpoint_url=f"http://127.0.0.1:{moto_port}",
-        aws_access_key_id="admin",
-        aws_secret_access_key="admin",
-    )
+    return moto_admin(moto_port)
 
 
 def keys_of(moto_port: int, user: str) -> list[str]:
@@ -60,7 +55,7 @@ def stored(home: Path) -> dict[str, str]:
 def session(initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy) -> IamUser:
     """A user set up with init, with an MFA session whose key is an ASIA one of its own."""
     proxy.unique_tokens = True
-    assert run(isolated_env, "auth", stdin="123456\n", env=env).returncode == 0
+    state.authenticate(isolated_env, duration="12h")  # `stscreds auth`'s default duration
     proxy.calls.clear()
     return initialised
 
@@ -300,7 +295,7 @@ def test_the_fast_path_never_touches_the_keyring(
     user: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy, store_keys
 ) -> None:
     store_keys(user)
-    assert run(isolated_env, "auth", stdin="123456\n", env=env).returncode == 0
+    state.authenticate(isolated_env, duration="12h")
     store = isolated_env / ".stscreds" / "credentials"
     store.write_text(
         store.read_text().replace(f"aws_secret_access_key = {user.secret_access_key}", "secret_store = keyring")

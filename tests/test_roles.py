@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+import state
 from awsproxy import ROLE_REFUSED, RecordingProxy
 from botocore.configloader import raw_config_parse
 from conftest import (
@@ -76,7 +77,7 @@ def session(initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy
     """An MFA session in [default] with an ASIA key of its own, and the role profiles; returns
     the session's key ID."""
     proxy.unique_tokens = True
-    assert run(isolated_env, "auth", stdin="123456\n", env=env).returncode == 0
+    state.authenticate(isolated_env, duration="12h")  # `stscreds auth`'s default duration
     write_config(isolated_env, ROLES)
     proxy.calls.clear()
     return raw_config_parse(str(credentials_path(isolated_env)))["default"]["aws_access_key_id"]
