@@ -303,7 +303,10 @@ def test_the_waiting_stscreds_uses_the_session_the_other_wrote(
             target=lambda: results.append(commands.read_value("aws_session_token", "default", broker_for(ui)))
         )
         waiter.start()
-        time.sleep(0.5)
+        # Let the holder go only once the waiter is waiting for it (an order, not a delay).
+        deadline = time.monotonic() + 30
+        while not any("is authenticating; waiting" in line for line in ui.said) and time.monotonic() < deadline:
+            time.sleep(0.01)
         go.touch()
         waiter.join(30)
     finally:
