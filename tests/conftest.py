@@ -10,11 +10,13 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pexpect
@@ -240,6 +242,102 @@ def authenticated(initialised: IamUser, isolated_env: Path, env: dict[str, str])
     """What `stscreds auth --duration 1h` leaves (made in-process, see state.py)."""
     state.authenticate(isolated_env, duration="1h")
     return initialised
+
+
+# Records, from inside the CLI's interpreter, every wait it asks for: each time.sleep, each
+# socket timeout and each connection it opens; and can make the real waits shorter by a factor,
+# as if the process's clock ran faster. A test then checks how long the CLI would wait (the
+# timeouts and back-offs it gives botocore) without waiting that long, and without reading a
+# clock of its own.
+WAIT_PROBE = """
+import ast, os, socket, sys, time
+_log = os.open(os.environ["STSCREDS_TEST_WAITS"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+_sleep_scale, _timeout_scale = ast.literal_eval(os.environ["STSCREDS_TEST_WAIT_SCALES"])
+
+def _record(*fields):
+    os.write(_log, (repr(fields) + "\\n").encode())
+
+_sleep = time.sleep
+def sleep(seconds):
+    _record("sleep", seconds)
+    _sleep(seconds * _sleep_scale)
+time.sleep = sleep
+
+_settimeout = socket.socket.settimeout
+def settimeout(self, value):
+    _record("timeout", value)
+    _settimeout(self, None if value is None else value * _timeout_scale)
+socket.socket.settimeout = settimeout
+
+def _hook(event, args):
+    if event == "socket.connect" and isinstance(args[1], tuple):
+        _record("connect", args[1][1])
+sys.addaudithook(_hook)
+"""
+
+
+class WaitProbe:
+    """WAIT_PROBE for the CLI processes a test starts with `probe.env(env)`: `sleep_scale` and
+    `timeout_scale` shorten the real waits (0.1: ten times shorter); `events()` is what they
+    asked for, in order: ("sleep", seconds), ("timeout", seconds or None), ("connect", port)."""
+
+    def __init__(self, folder: Path, sleep_scale: float = 1.0, timeout_scale: float = 1.0) -> None:
+        self.folder = folder / "wait-probe"
+        self.folder.mkdir()
+        (self.folder / "sitecustomize.py").write_text(WAIT_PROBE)
+        self.log = self.folder / "waits"
+        self.scales = (sleep_scale, timeout_scale)
+
+    def env(self, env: dict[str, str]) -> dict[str, str]:
+        return {
+            **env,
+            "PYTHONPATH": str(self.folder),
+            "STSCREDS_TEST_WAITS": str(self.log),
+            "STSCREDS_TEST_WAIT_SCALES": repr(self.scales),
+        }
+
+    def events(self) -> list[tuple[object, ...]]:
+        import ast
+
+        text = self.log.read_text() if self.log.exists() else ""
+        return [ast.literal_eval(line) for line in text.splitlines()]
+
+    def waits(self, kind: str) -> list[Any]:
+        return [event[1] for event in self.events() if event[0] == kind]
+
+
+class WaitsInProcess:
+    """WAIT_PROBE's records for code this test runs in its own thread (moto's threads in this
+    process are left alone), through `monkeypatch`: the same `waits(kind)`."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, sleep_scale: float = 1.0, timeout_scale: float = 1.0) -> None:
+        self.events: list[tuple[object, ...]] = []
+        mine = threading.get_ident()
+        sleep, settimeout, connect = time.sleep, socket.socket.settimeout, socket.socket.connect
+
+        def recorded_sleep(seconds: float) -> None:
+            if threading.get_ident() == mine:
+                self.events.append(("sleep", seconds))
+                seconds *= sleep_scale
+            sleep(seconds)
+
+        def recorded_settimeout(sock: socket.socket, value: float | None) -> None:
+            if threading.get_ident() == mine:
+                self.events.append(("timeout", value))
+                value = None if value is None else value * timeout_scale
+            settimeout(sock, value)
+
+        def recorded_connect(sock: socket.socket, address: Any) -> None:
+            if threading.get_ident() == mine and isinstance(address, tuple):
+                self.events.append(("connect", address[1]))
+            connect(sock, address)
+
+        monkeypatch.setattr(time, "sleep", recorded_sleep)
+        monkeypatch.setattr(socket.socket, "settimeout", recorded_settimeout)
+        monkeypatch.setattr(socket.socket, "connect", recorded_connect)
+
+    def waits(self, kind: str) -> list[Any]:
+        return [event[1] for event in self.events if event[0] == kind]
 
 
 def assert_one_line_failure(done: subprocess.CompletedProcess[str], code: int = 1) -> None:

@@ -27,6 +27,7 @@ from conftest import (
     STSCREDS,
     IamUser,
     ScriptedUI,
+    WaitProbe,
     assert_one_line_failure,
     broker_for,
     credentials_path,
@@ -239,21 +240,28 @@ def test_eight_shells_at_once_ask_for_one_code(
 
 
 def test_waiting_is_bounded_and_says_why(
-    initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy
+    initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy, tmp_path: Path
 ) -> None:
     write_credentials(isolated_env, EXPIRED_SESSION)
     before = home_files(isolated_env)
     proxy.calls.clear()
-    with session_lock():  # another stscreds, busy with its prompt
-        started = time.monotonic()
+    probe = WaitProbe(tmp_path)
+    with session_lock() as held:  # another stscreds, busy with its prompt
         done = run(
-            isolated_env, "read", "aws_session_token", stdin="123456\n", env={**env, "STSCREDS_LOCK_TIMEOUT": "1"}
+            isolated_env,
+            "read",
+            "aws_session_token",
+            stdin="123456\n",
+            env=probe.env({**env, "STSCREDS_LOCK_TIMEOUT": "1"}),
         )
-        waited = time.monotonic() - started
+        # Bounded: it gave up by itself while the lock was still ours (else run() would time out),
+        # never taking it (the holder's pid is still in it).
+        assert Path(held.path).read_text() == f"{os.getpid()}\n"
     assert_one_line_failure(done)
     assert f"Another stscreds (pid {os.getpid()}) is authenticating; waiting up to 1 s" in done.stderr
     assert done.stderr.splitlines()[-1].startswith("stscreds: gave up after 1 s waiting for another stscreds")
-    assert 1 <= waited < 10
+    polls = probe.waits("sleep")  # it waited, trying the lock again now and then, before it gave up
+    assert polls and len(set(polls)) == 1 and polls[0] < 1
     assert proxy.calls == [] and home_files(isolated_env) == before
 
 
@@ -321,18 +329,27 @@ def test_the_waiting_stscreds_uses_the_session_the_other_wrote(
 
 
 def test_a_silent_server_is_given_up_on_within_20_seconds(
-    initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy
+    initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy, tmp_path: Path
 ) -> None:
     proxy.calls.clear()
     proxy.faults["*"] = HANG  # accepts the connection, reads the request, never answers
-    started = time.monotonic()
-    done = run(isolated_env, "auth", stdin="123456\n", env=env)
-    elapsed = time.monotonic() - started
+    # The CLI's waits are recorded, and made ten times shorter for real (benchmarks/faults.py
+    # times the real ones): how long it would wait is what it asked botocore and the socket for.
+    probe = WaitProbe(tmp_path, sleep_scale=0.1, timeout_scale=0.1)
+    done = run(isolated_env, "auth", stdin="123456\n", env=probe.env(env))
     assert_one_line_failure(done)
     assert "could not reach AWS for iam:GetUser" in done.stderr and "timeout" in done.stderr.lower()
-    assert elapsed < 20
-    assert proxy.actions == ["iam:GetUser"] * Timeouts().attempts
-    assert Timeouts().silent_server_seconds < 20 and Timeouts().unreachable_seconds < 20
+    default = Timeouts()
+    assert proxy.actions == ["iam:GetUser"] * default.attempts
+    # Each attempt: a connection with the connect timeout, then the read timeout, which expires.
+    port = int(proxy.url.rpartition(":")[2])
+    assert probe.waits("connect") == [port] * default.attempts
+    timeouts = [t for t in probe.waits("timeout") if t is not None]
+    assert timeouts == [default.connect, default.read] * default.attempts
+    backoff = probe.waits("sleep")  # botocore's, between attempts: up to 1 s, then 2 s
+    assert len(backoff) == default.attempts - 1 and all(0 <= b <= 2**n for n, b in enumerate(backoff))
+    waited = default.attempts * default.read + sum(backoff)
+    assert waited <= default.silent_server_seconds < 20 and default.unreachable_seconds < 20
 
 
 @pytest.mark.parametrize(
