@@ -23,12 +23,42 @@ import pexpect
 import pytest
 import state
 from awsproxy import RecordingProxy
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 from moto.server import ThreadedMotoServer
 
-# `pytest --hypothesis-profile soak` for a long search before changing the file editor.
-settings.register_profile("default", max_examples=200)
-settings.register_profile("soak", max_examples=3000)
+# Hypothesis. `default`, for every run before a commit: derandomized (the same examples each run,
+# so a failure shows again on the next run and on another machine, and no .hypothesis database
+# is written) and 100 examples a test. `soak` (`pytest --hypothesis-profile soak`), before
+# changing the file editor or the fast path: a random search, 30 times as long. Neither has a
+# deadline or the too_slow health check: a busy machine is not a failure.
+PER_RUN_EXAMPLES = 100
+LOAD_IS_NO_FAILURE = [HealthCheck.too_slow]
+settings.register_profile(
+    "default",
+    max_examples=PER_RUN_EXAMPLES,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=LOAD_IS_NO_FAILURE,
+)
+settings.register_profile(
+    "soak",
+    max_examples=30 * PER_RUN_EXAMPLES,
+    derandomize=False,
+    database=DirectoryBasedExampleDatabase(".hypothesis/examples"),  # Hypothesis's own default: failures replay
+    deadline=None,
+    suppress_health_check=LOAD_IS_NO_FAILURE,
+)
+# For @settings(suppress_health_check=...) on tests that take function-scoped fixtures.
+WITH_FIXTURES = [HealthCheck.function_scoped_fixture, *LOAD_IS_NO_FAILURE]
+
+
+def examples(per_run: int) -> int:
+    """A test's own example count: `per_run` under the default profile, scaled with the profile
+    in use (30 times as many under soak)."""
+    return max(1, per_run * settings.default.max_examples // PER_RUN_EXAMPLES)
+
 
 # moto's own fixed answer to GetSessionToken.
 MOTO_SESSION_TOKEN_PREFIX = "AQoEXAMPLEH4aoAH0gNCAPyJxz4BlCFFxWNE1OPTgk5TthT"

@@ -19,8 +19,8 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
-from conftest import STSCREDS, cli_env, write_credentials
-from hypothesis import HealthCheck, given, settings
+from conftest import STSCREDS, WITH_FIXTURES, cli_env, examples, write_credentials
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import credential_files, values
 
@@ -118,7 +118,7 @@ def test_fast_path_answers_for_the_usual_file(isolated_env: Path) -> None:
     }
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(75), suppress_health_check=WITH_FIXTURES)
 @given(generated=credential_files())
 def test_fast_path_agrees_on_arbitrary_files(generated: tuple[list[str], int | None, str], isolated_env: Path) -> None:
     assert_same_answers("".join(generated[0]), isolated_env, time.time())
@@ -127,7 +127,7 @@ def test_fast_path_agrees_on_arbitrary_files(generated: tuple[list[str], int | N
 session_values = values.map(str.strip).filter(bool)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(75), suppress_health_check=WITH_FIXTURES)
 @given(
     generated=credential_files(),
     session=st.fixed_dictionaries(
@@ -334,7 +334,7 @@ def test_each_fast_command_imports_nothing_heavy_and_prints_what_the_full_cli_pr
     assert full_cli(args, capsys) == (0, done.stdout)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(30), suppress_health_check=WITH_FIXTURES)
 @given(
     generated=credential_files(),
     session=st.fixed_dictionaries(
@@ -370,7 +370,7 @@ def test_fast_answers_equal_the_full_clis_for_generated_files(
 def test_json_string_is_what_json_dumps_writes() -> None:
     from stscreds.outputs import json_object, json_string
 
-    @settings(max_examples=300)
+    @settings(max_examples=examples(300))
     @given(st.text())
     def check(text: str) -> None:
         assert json_string(text) == json.dumps(text)

@@ -22,8 +22,18 @@ import pexpect
 import pytest
 from awsproxy import RecordingProxy
 from botocore.configloader import raw_config_parse
-from conftest import AWS_BIN, STSCREDS, WaitProbe, assert_one_line_failure, free_port, run, spawn
-from hypothesis import HealthCheck, assume, given, settings
+from conftest import (
+    AWS_BIN,
+    STSCREDS,
+    WITH_FIXTURES,
+    WaitProbe,
+    assert_one_line_failure,
+    examples,
+    free_port,
+    run,
+    spawn,
+)
+from hypothesis import assume, given, settings
 from ssofake import DEFAULT_START_URL, SsoFake
 from strategies import credential_files
 
@@ -406,7 +416,7 @@ def test_discover_process_style_serves_tools_that_do_not_know_sso(
     )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(30), suppress_health_check=WITH_FIXTURES)
 @given(generated=credential_files())
 def test_discovered_profiles_keep_any_config_byte_for_byte(
     generated: tuple[list[str], int | None, str], tmp_path_factory: pytest.TempPathFactory
