@@ -313,7 +313,7 @@ def test_a_hanging_endpoint_times_out(
     store_keys(user)
     proxy.faults["*"] = HANG
     quick = Timeouts(connect=1, read=1, attempts=2)
-    waits = WaitsInProcess(monkeypatch)
+    waits = WaitsInProcess(monkeypatch, timeout_scale=0.5)  # recorded, and waited half as long
     with pytest.raises(AwsUnreachableError, match="iam:GetUser"):
         commands.authenticate(
             "default", 3600, None, broker_for(ScriptedUI("123456"), lambda k, s, t, p: AwsApi(k, s, t, p, quick))

@@ -24,6 +24,7 @@ from conftest import (
     STSCREDS,
     IamUser,
     ScriptedUI,
+    WaitProbe,
     assert_one_line_failure,
     broker_for,
     credentials_path,
@@ -112,12 +113,15 @@ def test_a_refused_create_changes_nothing(
 
 
 def test_a_new_key_iam_does_not_accept_yet_is_waited_for(
-    session: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy, moto_port: int
+    session: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy, moto_port: int, tmp_path: Path
 ) -> None:
     proxy.faults["GetUser"] = replace(INVALID_KEY, times=3)  # IAM is eventually consistent
-    done = run(isolated_env, "rotate", "--yes", env=env)
+    probe = WaitProbe(tmp_path, sleep_scale=0.05)  # its waits recorded, and made 20 times shorter
+    done = run(isolated_env, "rotate", "--yes", env=probe.env(env))
     assert done.returncode == 0, done.stderr
     assert [c.action for c in proxy.calls].count("GetUser") == 4
+    waits = probe.waits("sleep")  # one wait after each refusal, within the README's half a minute
+    assert len(waits) == 3 and 0 < sum(waits) <= 30
     assert keys_of(moto_port, session.name) == [stored(isolated_env)["aws_access_key_id"]]
 
 
