@@ -172,12 +172,14 @@ def test_modes_under_umask_000_and_no_temp_files(user: IamUser, isolated_env: Pa
 
 
 # Another program reading the file with botocore's own parser, as fast as it can, until told
-# to stop; it reports how many reads it made, what tokens it saw and anything that went wrong.
+# to stop; it reports how many reads it made, what tokens it saw and anything that went wrong,
+# and adds a byte to `progress` after each read, so that the test can interleave its writes.
 READER = """
 import json, os, sys
 from botocore.configloader import raw_config_parse
-path, stop = sys.argv[1:]
+path, stop, progress = sys.argv[1:]
 reads, tokens, problems = 0, set(), []
+progress = os.open(progress, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
 while not os.path.exists(stop):
     try:
         parsed = raw_config_parse(path)
@@ -187,6 +189,7 @@ while not os.path.exists(stop):
     except Exception as error:  # anything at all is a torn read
         problems.append(repr(error))
     reads += 1
+    os.write(progress, b".")
 print(json.dumps({"reads": reads, "tokens": sorted(tokens), "problems": problems[:5]}))
 """
 
@@ -198,10 +201,24 @@ def test_a_reader_never_sees_a_partial_file(
     other = "[work]\naws_access_key_id = AKIAWORKWORKWORKWORK\n\n"
     path = write_credentials(isolated_env, other + EXPIRED_SESSION + ("# padding\n" * 2000))
     proxy.unique_tokens = True
-    stop = tmp_path / "stop"
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(path), str(stop)], stdout=subprocess.PIPE, text=True)
+    stop, progress = tmp_path / "stop", tmp_path / "progress"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(path), str(stop), str(progress)], stdout=subprocess.PIPE, text=True
+    )
+
+    def reader_reads(more: int) -> None:
+        """Wait until the reader has read `more` more times (however busy the machine is)."""
+        seen = progress.stat().st_size if progress.exists() else 0
+        deadline = time.monotonic() + 30
+        while (progress.stat().st_size if progress.exists() else 0) < seen + more and time.monotonic() < deadline:
+            time.sleep(0.005)
+
     try:
-        issued = {auth().credentials.session_token for _ in range(12)}
+        issued = set()
+        for _ in range(12):  # each auth replaces the file between the reader's reads
+            reader_reads(5)
+            issued.add(auth().credentials.session_token)
+        reader_reads(5)
     finally:
         stop.touch()
         report = json.loads(reader.communicate(timeout=30)[0])
