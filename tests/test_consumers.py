@@ -439,5 +439,7 @@ def test_version(isolated_env: Path) -> None:
 
 
 def test_shell_completion_script(isolated_env: Path) -> None:
-    done = run(isolated_env, "--show-completion", "bash")
+    # --show-completion is for the shell it runs in (typer looks for it among its parents), as
+    # when a person types it: from bash, whether pytest itself was started by a shell or not.
+    done = run(isolated_env, "--show-completion", "bash", prefix=("bash", "-c", '"$0" "$@"; exit $?'))
     assert done.returncode == 0 and "_STSCREDS_COMPLETE" in done.stdout
