@@ -94,6 +94,19 @@ def _instant(moment: Any) -> str:
 # once. Sessions are not thread-safe: clients are made under the lock; clients themselves are.
 _sessions: dict[tuple[object, ...], botocore.session.Session] = {}
 _sessions_lock = threading.Lock()
+# botocore's data files (endpoints, service models), parsed once per data path and shared by the
+# sessions: `auth` makes a second session once it has written the file, and parsing IAM's
+# model and the endpoints again cost it ~0.2 s. They are botocore's own files, not settings.
+_loaders: dict[object, object] = {}
+
+
+def _share_data_loader(session: botocore.session.Session) -> None:
+    data_path = session.get_config_variable("data_path")
+    loader = _loaders.get(data_path)
+    if loader is None:
+        _loaders[data_path] = session.get_component("data_loader")
+    else:
+        session.register_component("data_loader", loader)
 
 
 def _file_identity(path: str) -> tuple[int, ...]:
@@ -117,6 +130,7 @@ def _session_for(profile: str) -> botocore.session.Session:
             # (set_config_variable(None) would fall back to AWS_PROFILE.)
             chosen = profile if profile in session.available_profiles else None
             session.get_component("config_store").set_config_provider("profile", ConstantProvider(chosen))
+            _share_data_loader(session)
             _sessions[key] = session
         return session
 

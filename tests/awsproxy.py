@@ -1,6 +1,7 @@
 """A small recording HTTP proxy in front of moto, for what moto cannot do by itself.
 
-It records every AWS call (service, action, signing key, session token, region) and can
+It records every AWS call (service, action, signing key, session token, region) and how many
+of each action were in flight at once (parallelism as concurrency, not seconds), and can
 answer some calls itself: an AWS error (wrong MFA code, rejected keys, a role's trust policy
 refusing), a 500, no answer at all (a hang), or moto's answer cut short or replaced (what a
 captive portal or a broken proxy gives). It can add latency to every call (a far-away
@@ -75,6 +76,8 @@ ROLE_REFUSED = aws_error(
     "AccessDenied", "User: arn:aws:sts::123456789012:assumed-role is not authorized to perform: sts:AssumeRole"
 )
 
+HOLD_SECONDS = 30.0  # the longest a hold keeps calls waiting for others
+
 _CREDENTIAL_SCOPE = re.compile(r"Credential=([^/]+)/\d+/([^/]+)/([^/]+)/aws4_request")
 
 
@@ -95,6 +98,14 @@ class RecordingProxy:
         self._token_numbers = itertools.count(1)
         self._released = threading.Event()
         self._lock = threading.Lock()
+        # action -> calls of it in flight now, and the most there were at once since reset().
+        self._in_flight: dict[str, int] = {}
+        self._most_at_once: dict[str, int] = {}
+        # (action, count): calls of `action` wait until `count` of them are in flight at once,
+        # then all go on (and later ones too); HOLD_SECONDS at most, then the hold is dropped.
+        self._hold: tuple[str, int] | None = None
+        self._held = 0
+        self._gate = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -107,6 +118,28 @@ class RecordingProxy:
     def actions(self) -> list[str]:
         return [call.iam_action for call in self.calls]
 
+    def most_at_once(self, action: str) -> int:
+        """The most calls of `action` that were in flight at the same time since reset()."""
+        with self._lock:
+            return self._most_at_once.get(action, 0)
+
+    def hold(self, action: str, count: int) -> None:
+        """Keep calls of `action` waiting until `count` of them are in flight at once, then let
+        them all go: a client that makes them in parallel reaches `count` at once at once; one
+        that makes them one after another never does (and waits HOLD_SECONDS once)."""
+        with self._gate:
+            self._hold, self._held = (action, count), 0
+
+    def _wait_for_company(self, action: str) -> None:
+        with self._gate:
+            if self._hold is None or self._hold[0] != action:
+                return
+            self._held += 1
+            if self._held < self._hold[1]:
+                self._gate.wait_for(lambda: self._hold is None, timeout=HOLD_SECONDS)
+            self._hold = None  # reached (or waited long enough): from now on, calls go straight on
+            self._gate.notify_all()
+
     def last(self, action: str) -> Call:
         """The last call of `action` (GetSessionToken, say): others may follow it."""
         return [call for call in self.calls if call.action == action][-1]
@@ -117,6 +150,9 @@ class RecordingProxy:
 
     def stop(self) -> None:
         self._released.set()  # let hanging handlers go
+        with self._gate:
+            self._hold = None
+            self._gate.notify_all()
         self._server.shutdown()
         self._server.server_close()
 
@@ -128,6 +164,11 @@ class RecordingProxy:
         self.latency = 0.0
         self.lifetimes = {}
         self.clock = time.time
+        with self._gate:
+            self._hold = None
+            self._gate.notify_all()
+        with self._lock:  # calls still in flight (a hang) stay counted, as they are
+            self._most_at_once = dict(self._in_flight)
 
     def _take_fault(self, action: str, params: dict[str, str]) -> Reply | None:
         if action == "AssumeRole" and params.get("RoleArn") in self.role_faults:
@@ -164,6 +205,16 @@ class RecordingProxy:
                 token = self.headers.get("X-Amz-Security-Token")
                 with proxy._lock:
                     proxy.calls.append(Call(service, action, key, region, params, token))
+                    now = proxy._in_flight[action] = proxy._in_flight.get(action, 0) + 1
+                    proxy._most_at_once[action] = max(proxy._most_at_once.get(action, 0), now)
+                try:
+                    self._answer(action, params, body)
+                finally:
+                    with proxy._lock:
+                        proxy._in_flight[action] -= 1
+
+            def _answer(self, action: str, params: dict[str, str], body: bytes) -> None:
+                proxy._wait_for_company(action)
                 if proxy.latency:
                     time.sleep(proxy.latency)
                 fault = proxy._take_fault(action, params)

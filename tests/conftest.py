@@ -3,28 +3,62 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pexpect
 import pytest
+import state
 from awsproxy import RecordingProxy
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 from moto.server import ThreadedMotoServer
 
-# `pytest --hypothesis-profile soak` for a long search before changing the file editor.
-settings.register_profile("default", max_examples=200)
-settings.register_profile("soak", max_examples=3000)
+# Hypothesis. `default`, for every run before a commit: derandomized (the same examples each run,
+# so a failure shows again on the next run and on another machine, and no .hypothesis database
+# is written) and 100 examples a test. `soak` (`pytest --hypothesis-profile soak`), before
+# changing the file editor or the fast path: a random search, 30 times as long. Neither has a
+# deadline or the too_slow health check: a busy machine is not a failure.
+PER_RUN_EXAMPLES = 100
+LOAD_IS_NO_FAILURE = [HealthCheck.too_slow]
+settings.register_profile(
+    "default",
+    max_examples=PER_RUN_EXAMPLES,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=LOAD_IS_NO_FAILURE,
+)
+settings.register_profile(
+    "soak",
+    max_examples=30 * PER_RUN_EXAMPLES,
+    derandomize=False,
+    database=DirectoryBasedExampleDatabase(".hypothesis/examples"),  # Hypothesis's own default: failures replay
+    deadline=None,
+    suppress_health_check=LOAD_IS_NO_FAILURE,
+)
+# For @settings(suppress_health_check=...) on tests that take function-scoped fixtures.
+WITH_FIXTURES = [HealthCheck.function_scoped_fixture, *LOAD_IS_NO_FAILURE]
+
+
+def examples(per_run: int) -> int:
+    """A test's own example count: `per_run` under the default profile, scaled with the profile
+    in use (30 times as many under soak)."""
+    return max(1, per_run * settings.default.max_examples // PER_RUN_EXAMPLES)
+
 
 # moto's own fixed answer to GetSessionToken.
 MOTO_SESSION_TOKEN_PREFIX = "AQoEXAMPLEH4aoAH0gNCAPyJxz4BlCFFxWNE1OPTgk5TthT"
@@ -95,16 +129,23 @@ class IamUser:
     mfa_serials: list[str]
 
 
-def make_user(moto_port: int, name: str = "alice", mfa_devices: int = 1) -> IamUser:
-    """An IAM user with a key pair and `mfa_devices` enabled virtual MFA devices, made on moto
-    directly (not through the proxy, so the proxy records only what stscreds does)."""
-    admin = boto3.client(
-        "iam",
+@functools.cache
+def moto_admin(moto_port: int, service: str = "iam"):  # type: ignore[no-untyped-def]
+    """A client straight to moto (not through the proxy), made once per worker: making one
+    costs ~0.15 s, and clients are thread-safe."""
+    return boto3.client(
+        service,
         region_name="us-east-1",
         endpoint_url=f"http://127.0.0.1:{moto_port}",
         aws_access_key_id="admin",
         aws_secret_access_key="admin",
     )
+
+
+def make_user(moto_port: int, name: str = "alice", mfa_devices: int = 1) -> IamUser:
+    """An IAM user with a key pair and `mfa_devices` enabled virtual MFA devices, made on moto
+    directly (not through the proxy, so the proxy records only what stscreds does)."""
+    admin = moto_admin(moto_port)
     admin.create_user(UserName=name)
     key = admin.create_access_key(UserName=name)["AccessKey"]
     serials = []
@@ -165,10 +206,9 @@ def read_value(key: str, profile: str, broker):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def store_keys(isolated_env: Path):  # type: ignore[no-untyped-def]
     """Store a user's long-term pair as `stscreds init` would, without the AWS check."""
-    from stscreds import keystore
 
     def store(user: IamUser, profile: str = "default") -> None:
-        keystore.save_keys(profile, user.access_key_id, user.secret_access_key)
+        state.store_keys(isolated_env, user, profile)
 
     return store
 
@@ -230,16 +270,112 @@ def env(isolated_env: Path, proxy: RecordingProxy) -> dict[str, str]:
 
 @pytest.fixture
 def initialised(user: IamUser, isolated_env: Path, env: dict[str, str]) -> IamUser:
-    done = run(isolated_env, "init", stdin=f"{user.access_key_id}\n{user.secret_access_key}\n", env=env)
-    assert done.returncode == 0, done.stderr
+    """What `stscreds init` leaves (made in-process, see state.py; test_cli.py drives init itself)."""
+    state.initialise(isolated_env, user)
     return user
 
 
 @pytest.fixture
 def authenticated(initialised: IamUser, isolated_env: Path, env: dict[str, str]) -> IamUser:
-    done = run(isolated_env, "auth", "--duration", "1h", stdin="123456\n", env=env)
-    assert done.returncode == 0, done.stderr
+    """What `stscreds auth --duration 1h` leaves (made in-process, see state.py)."""
+    state.authenticate(isolated_env, duration="1h")
     return initialised
+
+
+# Records, from inside the CLI's interpreter, every wait it asks for: each time.sleep, each
+# socket timeout and each connection it opens; and can make the real waits shorter by a factor,
+# as if the process's clock ran faster. A test then checks how long the CLI would wait (the
+# timeouts and back-offs it gives botocore) without waiting that long, and without reading a
+# clock of its own.
+WAIT_PROBE = """
+import ast, os, socket, sys, time
+_log = os.open(os.environ["STSCREDS_TEST_WAITS"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+_sleep_scale, _timeout_scale = ast.literal_eval(os.environ["STSCREDS_TEST_WAIT_SCALES"])
+
+def _record(*fields):
+    os.write(_log, (repr(fields) + "\\n").encode())
+
+_sleep = time.sleep
+def sleep(seconds):
+    _record("sleep", seconds)
+    _sleep(seconds * _sleep_scale)
+time.sleep = sleep
+
+_settimeout = socket.socket.settimeout
+def settimeout(self, value):
+    _record("timeout", value)
+    _settimeout(self, None if value is None else value * _timeout_scale)
+socket.socket.settimeout = settimeout
+
+def _hook(event, args):
+    if event == "socket.connect" and isinstance(args[1], tuple):
+        _record("connect", args[1][1])
+sys.addaudithook(_hook)
+"""
+
+
+class WaitProbe:
+    """WAIT_PROBE for the CLI processes a test starts with `probe.env(env)`: `sleep_scale` and
+    `timeout_scale` shorten the real waits (0.1: ten times shorter); `events()` is what they
+    asked for, in order: ("sleep", seconds), ("timeout", seconds or None), ("connect", port)."""
+
+    def __init__(self, folder: Path, sleep_scale: float = 1.0, timeout_scale: float = 1.0) -> None:
+        self.folder = folder / "wait-probe"
+        self.folder.mkdir()
+        (self.folder / "sitecustomize.py").write_text(WAIT_PROBE)
+        self.log = self.folder / "waits"
+        self.scales = (sleep_scale, timeout_scale)
+
+    def env(self, env: dict[str, str]) -> dict[str, str]:
+        return {
+            **env,
+            "PYTHONPATH": str(self.folder),
+            "STSCREDS_TEST_WAITS": str(self.log),
+            "STSCREDS_TEST_WAIT_SCALES": repr(self.scales),
+        }
+
+    def events(self) -> list[tuple[object, ...]]:
+        import ast
+
+        text = self.log.read_text() if self.log.exists() else ""
+        return [ast.literal_eval(line) for line in text.splitlines()]
+
+    def waits(self, kind: str) -> list[Any]:
+        return [event[1] for event in self.events() if event[0] == kind]
+
+
+class WaitsInProcess:
+    """WAIT_PROBE's records for code this test runs in its own thread (moto's threads in this
+    process are left alone), through `monkeypatch`: the same `waits(kind)`."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, sleep_scale: float = 1.0, timeout_scale: float = 1.0) -> None:
+        self.events: list[tuple[object, ...]] = []
+        mine = threading.get_ident()
+        sleep, settimeout, connect = time.sleep, socket.socket.settimeout, socket.socket.connect
+
+        def recorded_sleep(seconds: float) -> None:
+            if threading.get_ident() == mine:
+                self.events.append(("sleep", seconds))
+                seconds *= sleep_scale
+            sleep(seconds)
+
+        def recorded_settimeout(sock: socket.socket, value: float | None) -> None:
+            if threading.get_ident() == mine:
+                self.events.append(("timeout", value))
+                value = None if value is None else value * timeout_scale
+            settimeout(sock, value)
+
+        def recorded_connect(sock: socket.socket, address: Any) -> None:
+            if threading.get_ident() == mine and isinstance(address, tuple):
+                self.events.append(("connect", address[1]))
+            connect(sock, address)
+
+        monkeypatch.setattr(time, "sleep", recorded_sleep)
+        monkeypatch.setattr(socket.socket, "settimeout", recorded_settimeout)
+        monkeypatch.setattr(socket.socket, "connect", recorded_connect)
+
+    def waits(self, kind: str) -> list[Any]:
+        return [event[1] for event in self.events if event[0] == kind]
 
 
 def assert_one_line_failure(done: subprocess.CompletedProcess[str], code: int = 1) -> None:

@@ -176,6 +176,7 @@ class SsoFake:
             self.credentials_ttl = 3600
             self.forbidden: set[tuple[str, str]] = set()  # (account_id, role_name): ForbiddenException
             self.latency = 0.0
+            self.sleep: Callable[[float], None] = time.sleep  # how the latency is waited
             self.clock: Callable[[], float] = time.time
             self.calls: list[Call] = []
             self.issued_credentials: list[dict[str, Any]] = []  # roleCredentials + accountId and roleName
@@ -267,7 +268,7 @@ class SsoFake:
         token = request.headers.get("x-amz-sso_bearer_token")
         call = Call(operation, request.command, split.path, query, token, body)
         if self.latency:
-            time.sleep(self.latency)
+            self.sleep(self.latency)
         status, headers, payload = 200, {"Content-Type": "application/json"}, b""
         with self._lock:
             self.calls.append(call)

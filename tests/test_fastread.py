@@ -19,8 +19,8 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
-from conftest import STSCREDS, cli_env, write_credentials
-from hypothesis import HealthCheck, given, settings
+from conftest import STSCREDS, WITH_FIXTURES, cli_env, examples, write_credentials
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import credential_files, values
 
@@ -118,7 +118,7 @@ def test_fast_path_answers_for_the_usual_file(isolated_env: Path) -> None:
     }
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(75), suppress_health_check=WITH_FIXTURES)
 @given(generated=credential_files())
 def test_fast_path_agrees_on_arbitrary_files(generated: tuple[list[str], int | None, str], isolated_env: Path) -> None:
     assert_same_answers("".join(generated[0]), isolated_env, time.time())
@@ -127,7 +127,7 @@ def test_fast_path_agrees_on_arbitrary_files(generated: tuple[list[str], int | N
 session_values = values.map(str.strip).filter(bool)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(75), suppress_health_check=WITH_FIXTURES)
 @given(
     generated=credential_files(),
     session=st.fixed_dictionaries(
@@ -317,24 +317,36 @@ def full_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, 
     return code or 0, capsys.readouterr().out
 
 
+# The fast path's clock, stopped at STSCREDS_TEST_NOW (time is a built-in module: nothing imported).
+STOPPED_CLOCK = "import os, time\n_now = float(os.environ['STSCREDS_TEST_NOW'])\ntime.time = lambda: _now\n"
+
+
 @pytest.mark.parametrize("args", FAST_COMMANDS, ids=" ".join)
 def test_each_fast_command_imports_nothing_heavy_and_prints_what_the_full_cli_prints(
-    args: list[str], isolated_env: Path, capsys: pytest.CaptureFixture[str]
+    args: list[str], isolated_env: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     write_credentials(isolated_env, SESSION + "\n" + SESSION.replace("[default]", "[work]"))
     (isolated_env / ".stscreds").mkdir(mode=0o700)
     (isolated_env / ".stscreds" / "credentials").write_text(STORE)
+    # One instant for both: status --json prints the seconds left, which a second boundary
+    # between the two would change.
+    now = time.time()
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(STOPPED_CLOCK)
+    env = {**cli_env(isolated_env), "PYTHONPATH": str(hook), "STSCREDS_TEST_NOW": repr(now)}
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", STSCREDS, *args], capture_output=True, text=True, env=cli_env(isolated_env)
+        [sys.executable, "-X", "importtime", STSCREDS, *args], capture_output=True, text=True, env=env
     )
     assert done.returncode == 0, done.stderr[-500:]
     imported = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
     assert "stscreds.__main__" in imported and "stscreds.cli" not in imported  # the fast path answered
     assert sorted(m for m in imported if m.split(".")[0] in (*HEAVY, "pydantic", "configobj")) == []
-    assert full_cli(args, capsys) == (0, done.stdout)
+    with mock.patch("time.time", lambda: now):
+        assert full_cli(args, capsys) == (0, done.stdout)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(30), suppress_health_check=WITH_FIXTURES)
 @given(
     generated=credential_files(),
     session=st.fixed_dictionaries(
@@ -370,7 +382,7 @@ def test_fast_answers_equal_the_full_clis_for_generated_files(
 def test_json_string_is_what_json_dumps_writes() -> None:
     from stscreds.outputs import json_object, json_string
 
-    @settings(max_examples=300)
+    @settings(max_examples=examples(300))
     @given(st.text())
     def check(text: str) -> None:
         assert json_string(text) == json.dumps(text)

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from botocore.configloader import raw_config_parse
 from botocore.exceptions import ConfigParseError
-from hypothesis import HealthCheck, assume, given, settings
+from conftest import WITH_FIXTURES
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from strategies import credential_files
 
@@ -305,7 +306,7 @@ def _sets_one_of(line: str, keys: dict[str, str]) -> bool:
     return bool(match) and match.group("option").rstrip().lower() in keys  # type: ignore[union-attr]
 
 
-@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(suppress_health_check=WITH_FIXTURES)
 @given(
     generated=credential_files(),
     new_values=st.dictionaries(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from awsproxy import HANG, INVALID_KEY, SERVER_ERROR, WRONG_MFA_CODE, RecordingP
 from conftest import (
     IamUser,
     ScriptedUI,
+    WaitsInProcess,
     broker_for,
     credentials_path,
     free_port,
@@ -297,23 +297,35 @@ def test_a_file_botocore_refuses_for_a_multi_line_value_is_reported_before_any_p
 
 def test_unreachable_aws_fails_fast(user: IamUser, store_keys, monkeypatch: pytest.MonkeyPatch) -> None:
     store_keys(user)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
-    started = time.monotonic()
+    port = free_port()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+    waits = WaitsInProcess(monkeypatch, sleep_scale=0.1)  # what it waits for, recorded (and shortened)
     with pytest.raises(AwsUnreachableError, match="could not reach AWS"):
         auth()
-    assert time.monotonic() - started < 10
+    default = Timeouts()
+    assert waits.waits("connect") == [port] * default.attempts
+    assert [t for t in waits.waits("timeout") if t is not None] == [default.connect] * default.attempts
+    backoff = waits.waits("sleep")
+    assert len(backoff) == default.attempts - 1 and all(0 <= b <= 2**n for n, b in enumerate(backoff))
+    assert default.attempts * default.connect + sum(backoff) <= default.unreachable_seconds < 10
 
 
-def test_a_hanging_endpoint_times_out(user: IamUser, proxy: RecordingProxy, store_keys) -> None:
+def test_a_hanging_endpoint_times_out(
+    user: IamUser, proxy: RecordingProxy, store_keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store_keys(user)
     proxy.faults["*"] = HANG
     quick = Timeouts(connect=1, read=1, attempts=2)
-    started = time.monotonic()
+    waits = WaitsInProcess(monkeypatch, timeout_scale=0.5)  # recorded, and waited half as long
     with pytest.raises(AwsUnreachableError, match="iam:GetUser"):
         authenticate(
             "default", 3600, None, broker_for(ScriptedUI("123456"), lambda k, s, t, p: AwsApi(k, s, t, p, quick))
         )
-    assert time.monotonic() - started < 8
+    # Each attempt connects with the connect timeout, then waits the read timeout for an answer.
+    assert [t for t in waits.waits("timeout") if t is not None] == [quick.connect, quick.read] * quick.attempts
+    backoff = waits.waits("sleep")
+    assert len(backoff) == quick.attempts - 1 and all(0 <= b <= 1 for b in backoff)
+    assert quick.attempts * quick.read + sum(backoff) <= quick.silent_server_seconds < 8
     assert proxy.actions == ["iam:GetUser", "iam:GetUser"]
 
 

@@ -27,6 +27,7 @@ from conftest import (
     STSCREDS,
     IamUser,
     ScriptedUI,
+    WaitProbe,
     assert_one_line_failure,
     broker_for,
     credentials_path,
@@ -173,12 +174,14 @@ def test_modes_under_umask_000_and_no_temp_files(user: IamUser, isolated_env: Pa
 
 
 # Another program reading the file with botocore's own parser, as fast as it can, until told
-# to stop; it reports how many reads it made, what tokens it saw and anything that went wrong.
+# to stop; it reports how many reads it made, what tokens it saw and anything that went wrong,
+# and adds a byte to `progress` after each read, so that the test can interleave its writes.
 READER = """
 import json, os, sys
 from botocore.configloader import raw_config_parse
-path, stop = sys.argv[1:]
+path, stop, progress = sys.argv[1:]
 reads, tokens, problems = 0, set(), []
+progress = os.open(progress, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
 while not os.path.exists(stop):
     try:
         parsed = raw_config_parse(path)
@@ -188,6 +191,7 @@ while not os.path.exists(stop):
     except Exception as error:  # anything at all is a torn read
         problems.append(repr(error))
     reads += 1
+    os.write(progress, b".")
 print(json.dumps({"reads": reads, "tokens": sorted(tokens), "problems": problems[:5]}))
 """
 
@@ -199,10 +203,24 @@ def test_a_reader_never_sees_a_partial_file(
     other = "[work]\naws_access_key_id = AKIAWORKWORKWORKWORK\n\n"
     path = write_credentials(isolated_env, other + EXPIRED_SESSION + ("# padding\n" * 2000))
     proxy.unique_tokens = True
-    stop = tmp_path / "stop"
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(path), str(stop)], stdout=subprocess.PIPE, text=True)
+    stop, progress = tmp_path / "stop", tmp_path / "progress"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(path), str(stop), str(progress)], stdout=subprocess.PIPE, text=True
+    )
+
+    def reader_reads(more: int) -> None:
+        """Wait until the reader has read `more` more times (however busy the machine is)."""
+        seen = progress.stat().st_size if progress.exists() else 0
+        deadline = time.monotonic() + 30
+        while (progress.stat().st_size if progress.exists() else 0) < seen + more and time.monotonic() < deadline:
+            time.sleep(0.005)
+
     try:
-        issued = {auth().credentials.session_token for _ in range(12)}
+        issued = set()
+        for _ in range(12):  # each auth replaces the file between the reader's reads
+            reader_reads(5)
+            issued.add(auth().credentials.session_token)
+        reader_reads(5)
     finally:
         stop.touch()
         report = json.loads(reader.communicate(timeout=30)[0])
@@ -241,21 +259,28 @@ def test_eight_shells_at_once_ask_for_one_code(
 
 
 def test_waiting_is_bounded_and_says_why(
-    initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy
+    initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy, tmp_path: Path
 ) -> None:
     write_credentials(isolated_env, EXPIRED_SESSION)
     before = home_files(isolated_env)
     proxy.calls.clear()
-    with session_lock():  # another stscreds, busy with its prompt
-        started = time.monotonic()
+    probe = WaitProbe(tmp_path)
+    with session_lock() as held:  # another stscreds, busy with its prompt
         done = run(
-            isolated_env, "read", "aws_session_token", stdin="123456\n", env={**env, "STSCREDS_LOCK_TIMEOUT": "1"}
+            isolated_env,
+            "read",
+            "aws_session_token",
+            stdin="123456\n",
+            env=probe.env({**env, "STSCREDS_LOCK_TIMEOUT": "1"}),
         )
-        waited = time.monotonic() - started
+        # Bounded: it gave up by itself while the lock was still ours (else run() would time out),
+        # never taking it (the holder's pid is still in it).
+        assert Path(held.path).read_text() == f"{os.getpid()}\n"
     assert_one_line_failure(done)
     assert f"Another stscreds (pid {os.getpid()}) is authenticating; waiting up to 1 s" in done.stderr
     assert done.stderr.splitlines()[-1].startswith("stscreds: gave up after 1 s waiting for another stscreds")
-    assert 1 <= waited < 10
+    polls = probe.waits("sleep")  # it waited, trying the lock again now and then, before it gave up
+    assert polls and len(set(polls)) == 1 and polls[0] < 1
     assert proxy.calls == [] and home_files(isolated_env) == before
 
 
@@ -307,7 +332,10 @@ def test_the_waiting_stscreds_uses_the_session_the_other_wrote(
             target=lambda: results.append(read_value("aws_session_token", "default", broker_for(ui)))
         )
         waiter.start()
-        time.sleep(0.5)
+        # Let the holder go only once the waiter is waiting for it (an order, not a delay).
+        deadline = time.monotonic() + 30
+        while not any("is authenticating; waiting" in line for line in ui.said) and time.monotonic() < deadline:
+            time.sleep(0.01)
         go.touch()
         waiter.join(30)
     finally:
@@ -322,18 +350,27 @@ def test_the_waiting_stscreds_uses_the_session_the_other_wrote(
 
 
 def test_a_silent_server_is_given_up_on_within_20_seconds(
-    initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy
+    initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy, tmp_path: Path
 ) -> None:
     proxy.calls.clear()
     proxy.faults["*"] = HANG  # accepts the connection, reads the request, never answers
-    started = time.monotonic()
-    done = run(isolated_env, "auth", stdin="123456\n", env=env)
-    elapsed = time.monotonic() - started
+    # The CLI's waits are recorded, and made ten times shorter for real (benchmarks/faults.py
+    # times the real ones): how long it would wait is what it asked botocore and the socket for.
+    probe = WaitProbe(tmp_path, sleep_scale=0.1, timeout_scale=0.1)
+    done = run(isolated_env, "auth", stdin="123456\n", env=probe.env(env))
     assert_one_line_failure(done)
     assert "could not reach AWS for iam:GetUser" in done.stderr and "timeout" in done.stderr.lower()
-    assert elapsed < 20
-    assert proxy.actions == ["iam:GetUser"] * Timeouts().attempts
-    assert Timeouts().silent_server_seconds < 20 and Timeouts().unreachable_seconds < 20
+    default = Timeouts()
+    assert proxy.actions == ["iam:GetUser"] * default.attempts
+    # Each attempt: a connection with the connect timeout, then the read timeout, which expires.
+    port = int(proxy.url.rpartition(":")[2])
+    assert probe.waits("connect") == [port] * default.attempts
+    timeouts = [t for t in probe.waits("timeout") if t is not None]
+    assert timeouts == [default.connect, default.read] * default.attempts
+    backoff = probe.waits("sleep")  # botocore's, between attempts: up to 1 s, then 2 s
+    assert len(backoff) == default.attempts - 1 and all(0 <= b <= 2**n for n, b in enumerate(backoff))
+    waited = default.attempts * default.read + sum(backoff)
+    assert waited <= default.silent_server_seconds < 20 and default.unreachable_seconds < 20
 
 
 @pytest.mark.parametrize(

@@ -17,17 +17,19 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import boto3
 import pytest
+import state
 from awsproxy import INVALID_KEY, RecordingProxy, aws_error
 from conftest import (
     STSCREDS,
     IamUser,
     ScriptedUI,
+    WaitProbe,
     assert_one_line_failure,
     broker_for,
     credentials_path,
     make_user,
+    moto_admin,
     run,
     spawn,
 )
@@ -38,13 +40,7 @@ from stscreds.errors import mask
 
 
 def iam(moto_port: int):  # type: ignore[no-untyped-def]
-    return boto3.client(
-        "iam",
-        region_name="us-east-1",
-        endpoint_url=f"http://127.0.0.1:{moto_port}",
-        aws_access_key_id="admin",
-        aws_secret_access_key="admin",
-    )
+    return moto_admin(moto_port)
 
 
 def keys_of(moto_port: int, user: str) -> list[str]:
@@ -61,7 +57,7 @@ def stored(home: Path) -> dict[str, str]:
 def session(initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy) -> IamUser:
     """A user set up with init, with an MFA session whose key is an ASIA one of its own."""
     proxy.unique_tokens = True
-    assert run(isolated_env, "auth", stdin="123456\n", env=env).returncode == 0
+    state.authenticate(isolated_env, duration="12h")  # `stscreds auth`'s default duration
     proxy.calls.clear()
     return initialised
 
@@ -118,12 +114,15 @@ def test_a_refused_create_changes_nothing(
 
 
 def test_a_new_key_iam_does_not_accept_yet_is_waited_for(
-    session: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy, moto_port: int
+    session: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy, moto_port: int, tmp_path: Path
 ) -> None:
     proxy.faults["GetUser"] = replace(INVALID_KEY, times=3)  # IAM is eventually consistent
-    done = run(isolated_env, "rotate", "--yes", env=env)
+    probe = WaitProbe(tmp_path, sleep_scale=0.05)  # its waits recorded, and made 20 times shorter
+    done = run(isolated_env, "rotate", "--yes", env=probe.env(env))
     assert done.returncode == 0, done.stderr
     assert [c.action for c in proxy.calls].count("GetUser") == 4
+    waits = probe.waits("sleep")  # one wait after each refusal, within the README's half a minute
+    assert len(waits) == 3 and 0 < sum(waits) <= 30
     assert keys_of(moto_port, session.name) == [stored(isolated_env)["aws_access_key_id"]]
 
 
@@ -301,7 +300,7 @@ def test_the_fast_path_never_touches_the_keyring(
     user: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy, store_keys
 ) -> None:
     store_keys(user)
-    assert run(isolated_env, "auth", stdin="123456\n", env=env).returncode == 0
+    state.authenticate(isolated_env, duration="12h")
     store = isolated_env / ".stscreds" / "credentials"
     store.write_text(
         store.read_text().replace(f"aws_secret_access_key = {user.secret_access_key}", "secret_store = keyring")

@@ -348,9 +348,12 @@ def test_injected_throttling_is_retried_by_botocore_and_other_errors_surface(fak
 def test_latency_is_added_to_every_request(fake: SsoFake) -> None:
     token = login(fake)
     fake.latency = 0.3
-    started = time.monotonic()
+    waited: list[float] = []
+    fake.sleep = waited.append  # the fake's waits, recorded instead of slept
     portal().list_accounts(accessToken=token)
-    assert time.monotonic() - started >= 0.3
+    assert waited == [0.3] and fake.calls[-1].operation == "ListAccounts"
+    oidc().register_client(clientName="c", clientType="public")
+    assert waited == [0.3, 0.3]  # every request, of either service
 
 
 def test_errors_on_the_wire_carry_the_code_in_the_x_amzn_errortype_header(fake: SsoFake) -> None:
