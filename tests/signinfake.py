@@ -521,7 +521,8 @@ class SigninFake:
             raise ServiceError("ValidationException", message="Invalid DPoP proof: not the key this token is bound to")
         now = self.clock()
         if token.used_at is not None:
-            if token.answer is not None and now - token.used_at <= self.refresh_replay_window:
+            window = self.refresh_replay_window
+            if token.answer is not None and window > 0 and now - token.used_at <= window:
                 self.issued.append(self._issued_from(token.answer, token.session, REFRESH_GRANT))
                 return token.answer
             raise ServiceError("ValidationException", message=INVALID_GRANT)
