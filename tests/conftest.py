@@ -226,10 +226,16 @@ def write_credentials(home: Path, text: str) -> Path:
     return path
 
 
-def cli_env(home: Path, **extra: str) -> dict[str, str]:
-    """The environment a person's shell would give the real CLI in these tests."""
+WITHOUT_CRT = str(Path(__file__).parent / "without_crt")
+
+
+def cli_env(home: Path, crt: bool = False, **extra: str) -> dict[str, str]:
+    """The environment a person's shell would give the real CLI in these tests. Without `crt`,
+    the processes it starts see no awscrt (see tests/without_crt)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["HOME"] = str(home)
+    if not crt:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [WITHOUT_CRT, env.get("PYTHONPATH")]))
     env.update(extra)
     return env
 
