@@ -87,7 +87,7 @@ def main() -> None:
     try:
         answer = fast_answer(sys.argv[1:])
         if answer is not None:
-            from stscreds.outputs import write_stdout
+            from stscreds.answers import write_stdout
 
             failure = write_stdout(answer)
             if failure is not None:

@@ -11,9 +11,7 @@ Standard library only (see __main__.py).
 
 from __future__ import annotations
 
-from stscreds import outputs
 from stscreds.credentials import INI_KEYS, RENEW_MARGIN_SECONDS, SDK_REFRESH_MARGIN_SECONDS
-from stscreds.errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -41,7 +39,8 @@ PROFILE = Option(
     True,
     "The profile to use [default: $AWS_DEFAULT_PROFILE, else $AWS_PROFILE, else default, as botocore reads them].",
 )
-SHELL = Option("shell", ("--shell", "-s"), True, f"One of: {', '.join(outputs.SHELLS)} (sh: bash, zsh).")
+SHELLS = ("sh", "fish", "powershell")
+SHELL = Option("shell", ("--shell", "-s"), True, f"One of: {', '.join(SHELLS)} (sh: bash, zsh).")
 JSON = Option("json", ("--json",), False, "Print JSON.")
 
 # The options of each command the fast path may answer.
@@ -90,13 +89,17 @@ def cached(
 
 def checked_key(key: str) -> str:
     if key not in INI_KEYS:
+        from stscreds.errors import UsageError  # see errors.py: not at the top
+
         raise UsageError(f"unknown key {key!r}; choose one of: {', '.join(INI_KEYS)}")
     return key
 
 
 def checked_shell(shell: str) -> str:
-    if shell not in outputs.SHELLS:
-        raise UsageError(f"unknown shell {shell!r}; choose one of: {', '.join(outputs.SHELLS)}")
+    if shell not in SHELLS:
+        from stscreds.errors import UsageError  # see errors.py: not at the top
+
+        raise UsageError(f"unknown shell {shell!r}; choose one of: {', '.join(SHELLS)}")
     return shell
 
 
@@ -105,12 +108,53 @@ def read(credentials: Credentials, key: str) -> str:
 
 
 def env(credentials: Credentials, shell: str, profile: str) -> str:
+    from stscreds import outputs  # what prints them: `read` needs none of it
+
     return outputs.shell_script(credentials, checked_shell(shell), profile)
 
 
 def credential_process(credentials: Credentials) -> str:
+    from stscreds import outputs
+
     return outputs.credential_process_json(credentials) + "\n"
 
 
 def status(report: dict[str, object], as_json: bool) -> str:
+    from stscreds import outputs
+
     return outputs.status_json(report) if as_json else outputs.status_text(report)
+
+
+# --- printing it -----------------------------------------------------------------------------
+
+
+def write_stdout(text: str) -> str | None:
+    """Print `text`; on failure (stdout closed, a full disk, a reader that went away) return
+    the one-line reason instead of raising, and point stdout at /dev/null so that the flush
+    at exit cannot fail again with a traceback."""
+    import sys
+
+    stream = sys.stdout
+    if stream is None:
+        return "stdout is closed: nowhere to print the answer"
+    try:
+        stream.write(text)
+        stream.flush()
+    except (OSError, ValueError) as error:
+        abandon_stdout()
+        return f"could not write to stdout: {getattr(error, 'strerror', None) or 'it is closed'}"
+    return None
+
+
+def abandon_stdout() -> None:
+    """After a failed write, point stdout at /dev/null: Python flushes it again at exit, and
+    that second failure would print "Exception ignored" and a traceback."""
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (AttributeError, OSError, ValueError):
+        sys.stdout = None

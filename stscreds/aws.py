@@ -27,7 +27,7 @@ from botocore.configprovider import ConstantProvider
 from botocore.parsers import ResponseParserError
 
 from stscreds import ini, paths
-from stscreds.credentials import Credentials
+from stscreds.credentials import Credentials, mask
 from stscreds.errors import (
     AwsError,
     AwsUnreachableError,
@@ -35,7 +35,6 @@ from stscreds.errors import (
     MfaCodeRejectedError,
     NotAwsAnswerError,
     UsageError,
-    mask,
 )
 from stscreds.version import VERSION
 

@@ -16,6 +16,7 @@ import time
 from stscreds.credentials import RENEW_MARGIN_SECONDS, Credentials
 from stscreds.errors import NoInputError, StscredsError, debug
 from stscreds.resolve import resolve
+from stscreds.sources import build
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ class Broker:
         """Credentials for `profile` with more than `min_seconds` left, renewed if need be.
         When renewing needs an MFA code that nothing can give, credentials with more than
         `fallback_seconds` left do instead."""
-        return self.get_from(resolve(profile), min_seconds, fallback_seconds)
+        return self.get_from(build(resolve(profile)), min_seconds, fallback_seconds)
 
     def get_from(
         self, source: Source, min_seconds: float = RENEW_MARGIN_SECONDS, fallback_seconds: float | None = None
@@ -96,7 +97,7 @@ class Broker:
         sources: dict[str, Source] = {}
         for name in dict.fromkeys(names):
             try:
-                sources[name] = resolve(name)
+                sources[name] = build(resolve(name))
                 sources[name].prepare(self)
             except StscredsError as error:
                 results[name] = error

@@ -16,14 +16,17 @@ from __future__ import annotations
 
 from stscreds import ini, paths
 from stscreds.credentials import Credentials
-from stscreds.errors import MalformedFileError, debug
 
 
 def sections() -> dict[str, dict[str, str]]:
     """Every cached profile's values; {} when there is no cache (or only a broken one)."""
     try:
         parsed = ini.read(paths.cache_file()).sections
-    except MalformedFileError as error:
+    except Exception as error:  # the class is errors.py's, not imported until needed (see there)
+        from stscreds.errors import MalformedFileError, debug
+
+        if not isinstance(error, MalformedFileError):
+            raise
         debug(__name__, "ignoring a broken cache: %s", error)
         return {}
     return {name: {k: v for k, v in values.items() if isinstance(v, str)} for name, values in parsed.items()}
@@ -65,7 +68,7 @@ class CacheStore:
 
 def update(changes: dict[str, dict[str, str] | None]) -> None:
     """Set (or, for None, remove) these profiles' sections in one atomic write."""
-    from stscreds import atomic
+    from stscreds import atomic, ini_edit
     from stscreds.lock import SourceLock
 
     with SourceLock("file.cache", lambda message: None):
@@ -75,7 +78,7 @@ def update(changes: dict[str, dict[str, str] | None]) -> None:
                 current.pop(name, None)
             else:
                 current[name] = values
-        text = ini.render(current)
+        text = ini_edit.render(current)
         atomic.make_folders(paths.stscreds_dir(), enforce=True)
         path = paths.cache_file()
         atomic.write_file(path, text.encode(ini.file_encoding()))  # as ini.read decodes it

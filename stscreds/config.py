@@ -15,7 +15,10 @@ Standard library only, and cheap: the fast path of `read`, `env`, `credential-pr
 from __future__ import annotations
 
 from stscreds import ini, paths
-from stscreds.errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    pass
 
 DEFAULT_PROFILE = "default"
 
@@ -25,6 +28,8 @@ def check_profile_name(profile: str) -> str:
     try:
         return ini.check_section_name(profile)
     except ValueError:
+        from stscreds.errors import UsageError  # see errors.py: not at the top
+
         raise UsageError(f"invalid profile name {profile!r}") from None
 
 

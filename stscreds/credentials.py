@@ -18,6 +18,19 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import datetime
+    from typing import Protocol
+
+    class Store(Protocol):
+        """Where credentials are kept: the shared credentials file's section, the cache..."""
+
+        path: str
+
+        def load(self) -> Credentials | None: ...
+
+        def prepare(self) -> None: ...
+
+        def save(self, credentials: Credentials) -> None: ...
+
 
 # Renewal margins, in one place.
 # `read`, `env` and `exec`: a session this close to its end counts as expired; a shell opened
@@ -88,9 +101,9 @@ class Credentials:
         return hash(self._fields())
 
     def __repr__(self) -> str:
-        key = self.access_key_id
-        masked = f"{key[:4]}…{key[-4:]}" if len(key) > 8 else "…"
-        return f"Credentials(access_key_id={masked!r}, expiration={format_timestamp(self.expires_at)!r})"
+        return (
+            f"Credentials(access_key_id={mask(self.access_key_id)!r}, expiration={format_timestamp(self.expires_at)!r})"
+        )
 
     def __reduce__(self) -> tuple[type[Credentials], tuple[str, str, str, float]]:
         return (Credentials, self._fields())
@@ -135,6 +148,11 @@ class Credentials:
         if end is None:
             return None
         return cls(values[0], values[1], values[2], end)  # type: ignore[arg-type]
+
+
+def mask(access_key_id: str) -> str:
+    """AKIA…WXYZ: enough to recognise a key in a message, not enough to use it."""
+    return f"{access_key_id[:4]}…{access_key_id[-4:]}" if len(access_key_id) > 8 else "…"
 
 
 # --- instants without datetime ---------------------------------------------------------------

@@ -41,27 +41,33 @@ class SectionStore:
     def prepare(self) -> None:
         """Fail now if `save` would fail: run the edit on the current text and check that the
         file can be written."""
-        from stscreds import atomic  # only writers need it: not the fast path
+        from stscreds import (
+            atomic,  # only writers need it: not the fast path
+            ini_edit,  # writers only: not the fast path
+        )
 
         self._refuse_the_key_store()
-        document = ini.writable_document(self.path, self.what, self.variable)
-        ini.update_sections(document.text, {self.section: _TRIAL.as_ini()}, self.path)
+        document = ini_edit.writable_document(self.path, self.what, self.variable)
+        ini_edit.update_sections(document.text, {self.section: _TRIAL.as_ini()}, self.path)
         atomic.check_writable(self.path, self.what)
 
     def save(self, credentials: Credentials) -> None:
+        from stscreds import ini_edit  # writers only: not the fast path
+
         self._refuse_the_key_store()
         # Read again under the file's lock: it may have changed while we prompted.
-        ini.edit_file(self.path, {self.section: credentials.as_ini()}, self.what, self.variable)
+        ini_edit.edit_file(self.path, {self.section: credentials.as_ini()}, self.what, self.variable)
 
     def forget(self) -> bool:
         """Remove the four keys a session is (every other byte kept); whether they were there."""
+        from stscreds import ini_edit  # writers only: not the fast path
         from stscreds.credentials import INI_KEYS
 
         section = ini.read(self.path).sections.get(self.section) or {}
         if not any(key in section for key in INI_KEYS):
             return False
         self._refuse_the_key_store()
-        ini.edit_file(self.path, {self.section: dict.fromkeys(INI_KEYS)}, self.what, self.variable)
+        ini_edit.edit_file(self.path, {self.section: dict.fromkeys(INI_KEYS)}, self.what, self.variable)
         return True
 
     def _refuse_the_key_store(self) -> None:
@@ -71,3 +77,27 @@ class SectionStore:
 def session_store(profile: str) -> SectionStore:
     """Where `auth` keeps the MFA session of `profile`: its section of the shared file."""
     return SectionStore(paths.shared_credentials_file(), profile)
+
+
+class StaticStore:
+    """Credentials read from a profile's settings; nothing is ever written here."""
+
+    def __init__(self, values: dict[str, str], path: str) -> None:
+        self.values = values
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"keys of their own in {self.path}"
+
+    def load(self) -> Credentials | None:
+        return Credentials.from_ini(self.values)
+
+    def prepare(self) -> None:
+
+        pass
+
+    def save(self, credentials: Credentials) -> None:
+
+        from stscreds.errors import StscredsError
+
+        raise StscredsError(f"stscreds does not write keys it does not manage ({self.path})")

@@ -18,7 +18,10 @@ import io
 import os
 
 from stscreds import ini, paths
-from stscreds.errors import MalformedFileError, NotInitialisedError, StscredsError, UsageError, debug
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    pass
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (status reads this module)
 if TYPE_CHECKING:
@@ -63,6 +66,8 @@ _loaded: dict[str, tuple[ini.Document, object]] = {}  # path -> (the text it was
 def _open_store(path: str):  # type: ignore[no-untyped-def]
     """The store as a ConfigObj, parsed from the text ini.read has (read once per command,
     again only if it changed)."""
+    from stscreds.errors import MalformedFileError  # see errors.py: not at the top
+
     document = _document(path)
     cached = _loaded.get(path)
     if cached is not None and cached[0] is document:
@@ -83,11 +88,23 @@ def _document(path: str) -> ini.Document:
     """The store's text, once per command; a FIFO or a folder there is refused, not read."""
     try:
         document = ini.read(path, "utf-8")
-    except MalformedFileError:
-        raise MalformedFileError(path, "not readable as utf-8 text") from None
+    except UnicodeError:
+        raise _malformed(path, "not readable as utf-8 text") from None
+    except Exception as error:  # errors.py's classes are imported only when needed (see there)
+        from stscreds.errors import MalformedFileError
+
+        if isinstance(error, MalformedFileError):
+            raise _malformed(path, "not readable as utf-8 text") from None
+        raise
     if document.kind == ini.NOT_REGULAR:
-        raise MalformedFileError(path, "not a regular file")
+        raise _malformed(path, "not a regular file")
     return document
+
+
+def _malformed(path: str, detail: str, line: int | None = None) -> Exception:
+    from stscreds.errors import MalformedFileError  # see errors.py: only failures need it
+
+    return MalformedFileError(path, detail, line)
 
 
 def _section(profile: str, path: str) -> dict[str, str] | None:
@@ -95,10 +112,6 @@ def _section(profile: str, path: str) -> dict[str, str] | None:
         return None
     section = _open_store(path).get(profile)
     return {k: v for k, v in section.items() if isinstance(v, str)} if isinstance(section, dict) else None
-
-
-def store_path() -> str:
-    return paths.key_store()
 
 
 def public_values(profile: str) -> dict[str, str]:
@@ -129,6 +142,8 @@ def _plain_section(profile: str, path: str) -> dict[str, str] | None:
 
 def load_keys(profile: str) -> tuple[str, str]:
     """The stored (access key ID, secret access key) of `profile`."""
+    from stscreds.errors import MalformedFileError, NotInitialisedError  # see errors.py: not at the top
+
     path = paths.key_store()
     if _document(path).kind == ini.MISSING:
         raise NotInitialisedError(f"no long-term keys stored yet: run `{_init_hint(profile)}` first")
@@ -153,6 +168,8 @@ def in_keyring(profile: str) -> bool:
 
 
 def _keyring() -> Any:
+    from stscreds.errors import UsageError  # see errors.py: not at the top
+
     try:
         import keyring
     except ImportError:
@@ -162,6 +179,8 @@ def _keyring() -> Any:
 
 def _keyring_call(action: str, call: Callable[[Any], Any]) -> Any:
     """Run a keyring call; its failures (no backend, a locked or absent keyring) in one line."""
+    from stscreds.errors import StscredsError  # see errors.py: not at the top
+
     keyring = _keyring()
     try:
         return call(keyring)
@@ -175,6 +194,8 @@ def _keyring_call(action: str, call: Callable[[Any], Any]) -> Any:
 
 def check_keyring() -> None:
     """Fail now if there is no usable OS keyring (or no keyring package)."""
+    from stscreds.errors import StscredsError  # see errors.py: not at the top
+
     keyring = _keyring()
     backend = keyring.get_keyring()
     if backend.priority <= 0:  # keyring's "fail" backend: nothing on this machine answered
@@ -188,6 +209,8 @@ def _keyring_user(profile: str, access_key_id: str) -> str:
 
 
 def _keyring_secret(profile: str, access_key_id: str) -> str:
+    from stscreds.errors import NotInitialisedError  # see errors.py: not at the top
+
     user = _keyring_user(profile, access_key_id)
     secret = _keyring_call("read the secret", lambda keyring: keyring.get_password(KEYRING_SERVICE, user))
     if not secret:
@@ -257,6 +280,8 @@ def save_keys(
 
 
 def _forget(user: str) -> None:
+    from stscreds.errors import debug  # see errors.py: not at the top
+
     try:
         _keyring_call("remove a secret", lambda kr: kr.delete_password(KEYRING_SERVICE, user))
     except Exception as error:
@@ -272,6 +297,8 @@ def save_settings(profile: str, values: dict[str, str]) -> None:
 def remember(profile: str, values: dict[str, str]) -> None:
     """`save_settings` for bookkeeping that must not fail the command that does it: a
     read-only store leaves `status` less to show, nothing more."""
+    from stscreds.errors import debug  # see errors.py: not at the top
+
     try:
         save_settings(profile, values)
     except Exception as error:

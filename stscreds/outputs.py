@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from stscreds.credentials import Credentials
 
-SHELLS = ("sh", "fish", "powershell")
-
 # What `env` and `exec` set. botocore reads AWS_SECURITY_TOKEN before AWS_SESSION_TOKEN (and
 # aws-vault exports both), so a stale one left in a shell would pair the new key with an old
 # token: both are set. The AWS CLI v2 and several SDKs read AWS_CREDENTIAL_EXPIRATION.
@@ -181,38 +179,3 @@ def status_text(report: dict[str, object]) -> str:
 def status_json(report: dict[str, object]) -> str:
     """`stscreds status --json`."""
     return json_object({k: v for k, v in report.items() if k not in ("key_kind", "key_store")}, indent=2) + "\n"
-
-
-# --- printing it -----------------------------------------------------------------------------
-
-
-def write_stdout(text: str) -> str | None:
-    """Print `text`; on failure (stdout closed, a full disk, a reader that went away) return
-    the one-line reason instead of raising, and point stdout at /dev/null so that the flush
-    at exit cannot fail again with a traceback."""
-    import sys
-
-    stream = sys.stdout
-    if stream is None:
-        return "stdout is closed: nowhere to print the answer"
-    try:
-        stream.write(text)
-        stream.flush()
-    except (OSError, ValueError) as error:
-        abandon_stdout()
-        return f"could not write to stdout: {getattr(error, 'strerror', None) or 'it is closed'}"
-    return None
-
-
-def abandon_stdout() -> None:
-    """After a failed write, point stdout at /dev/null: Python flushes it again at exit, and
-    that second failure would print "Exception ignored" and a traceback."""
-    import os
-    import sys
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (AttributeError, OSError, ValueError):
-        sys.stdout = None

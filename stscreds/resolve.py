@@ -19,24 +19,25 @@ CLI:
 - A profile whose `credential_process` is `stscreds credential-process [--profile X]` stands
   for whatever X stands for (an alias): botocore would run stscreds to get X's credentials.
 
-Standard library only: each kind's module is imported only when a profile of that kind is
-resolved, so the fast path loads one.
+`resolve` gives a `Resolved`: data (the kind, the store, the lock, the chain), made with the
+standard library and the stores alone; the source that can fetch (sources/) is built from it
+only to renew. So the fast path, which only reads stores, loads no source module.
 """
 
 from __future__ import annotations
 
 import os
 
-from stscreds import keystore
+from stscreds import paths
 from stscreds.config import DEFAULT_PROFILE, Config, check_profile_name, is_sso_role, load_config, stscreds_alias
-from stscreds.errors import NotInitialisedError, StscredsError, UnknownProfileError, UsageError
+from stscreds.credentials import INI_KEYS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from stscreds.sources import Source
-    from stscreds.sources.session import SessionTokenSource
+    from stscreds.credentials import Store
+    from stscreds.errors import StscredsError
 
 # botocore's order: its `profile` setting reads AWS_DEFAULT_PROFILE first.
 PROFILE_VARIABLES = ("AWS_DEFAULT_PROFILE", "AWS_PROFILE")
@@ -77,14 +78,84 @@ def process_profile(flag: str | None, environ: Mapping[str, str] | None = None, 
         seen.append(following)
 
 
-def resolve(name: str, config: Config | None = None) -> Source:
-    """The source of the credentials `name` stands for, its chain resolved."""
+def resolve(name: str, config: Config | None = None) -> Resolved:
+    """What `name` stands for, its chain resolved."""
     return Resolver(config or load_config()).resolve(name)
 
 
 def known_profiles(config: Config) -> list[str]:
     """Every profile name a file defines: the AWS files' and stscreds' key store's."""
+    from stscreds import keystore
+
     return list(dict.fromkeys([*config.profiles, *keystore.profile_names()]))
+
+
+def stored(name: str) -> bool:
+    """Whether `name` is a stscreds profile: its long-term keys in the key store."""
+    from stscreds import keystore  # only where it decides: reading a session never loads it
+
+    return keystore.has_keys(name)
+
+
+def lock_name(kind: str, key: str) -> str:
+    """The lock that renewals of one source (or one IAM Identity Center login) take turns under."""
+    return f"{kind}.{key}"
+
+
+def sso_login_lock(sso: Mapping[str, str]) -> str:
+    """The lock of the IAM Identity Center login a profile's settings name."""
+    return lock_name("sso-session", sso.get("sso_session") or sso.get("sso_start_url") or "")
+
+
+class Resolved:
+    """What a profile name stands for, as data: the kind of source, where its credentials are
+    kept (`store`), the lock its renewals take, and what it rests on (`parent`, for a role).
+    `sources.build` makes the source that can fetch them: only a renewal needs it, so
+    answering from the store loads no source module at all."""
+
+    __slots__ = ("kind", "lock_name", "mfa_serial", "parent", "profile", "settings", "store")
+
+    def __init__(
+        self,
+        kind: str,
+        profile: str,
+        settings: dict[str, str],
+        store: Store,
+        parent: Resolved | None = None,
+        mfa_serial: str | None = None,
+    ) -> None:
+        self.kind = kind
+        self.profile = profile
+        self.settings = settings
+        self.store = store
+        self.lock_name = lock_name(kind, profile)
+        self.parent = parent
+        self.mfa_serial = mfa_serial  # for a session: the device a role down its chain names
+
+    def __repr__(self) -> str:
+        return f"{self.kind} profile {self.profile!r}"
+
+    def chain(self) -> list[Resolved]:
+        """This profile and those it rests on, down to the one whose own credentials sign."""
+        return [self, *(self.parent.chain() if self.parent else ())]
+
+    @property
+    def origin(self) -> str:
+        """What the credentials are got through, as a lock name: the session or login at the
+        end of a role's chain, an SSO role's login, else this profile's own source."""
+        if self.parent is not None:
+            return self.parent.origin
+        if self.kind == "sso":
+            return sso_login_lock(self.settings)
+        return self.lock_name
+
+
+def _refused(message: str) -> Exception:
+    """A UsageError: a mistake in the files, said in one line. errors.py is imported only here,
+    where something failed: its classes cost the fast path more than any module of its own."""
+    from stscreds.errors import UsageError
+
+    return UsageError(message)
 
 
 class Resolver:
@@ -95,17 +166,17 @@ class Resolver:
         self.config = config
         self.aliases: list[str] = []
 
-    def resolve(self, name: str) -> Source:
+    def resolve(self, name: str) -> Resolved:
         check_profile_name(name)
         self.aliases = []
         return self._top(name)
 
     def exists(self, name: str) -> bool:
-        return name in self.config.profiles or keystore.has_keys(name)
+        return name in self.config.profiles or stored(name)
 
     # --- botocore's two readings of a name --------------------------------------------------
 
-    def _top(self, name: str) -> Source:
+    def _top(self, name: str) -> Resolved:
         """A profile named on its own: botocore's default chain (environment variables aside,
         which stscreds never serves)."""
         settings = self.config.settings(name)
@@ -116,13 +187,13 @@ class Resolver:
             raise self._nothing_for(name)
         return found
 
-    def _source(self, name: str, visited: list[str], mfa_serial: str | None) -> Source:
+    def _source(self, name: str, visited: list[str], mfa_serial: str | None) -> Resolved:
         """A source_profile: its own credentials when it has keys or no role, else its role."""
         settings = self.config.settings(name)
         if self._has_keys(name) or not settings.get("role_arn"):
             found = self._own(name, settings, mfa_serial or settings.get("mfa_serial") or None)
             if found is None:
-                raise UsageError(
+                raise _refused(
                     f"profile {name!r} (the source_profile of {visited[-2]!r}) has no credentials of its own and no "
                     f"role: set it up with `stscreds init --profile {name}`, or point source_profile elsewhere"
                 )
@@ -132,68 +203,69 @@ class Resolver:
     def _has_keys(self, name: str) -> bool:
         """botocore's _has_static_credentials, and stscreds profiles, whose session `auth` writes there."""
         settings = self.config.settings(name)
-        return bool(settings.get("aws_access_key_id") or settings.get("aws_secret_access_key")) or keystore.has_keys(
-            name
-        )
+        return bool(settings.get("aws_access_key_id") or settings.get("aws_secret_access_key")) or stored(name)
 
-    def _role(self, name: str, settings: dict[str, str], visited: list[str], mfa_serial: str | None) -> Source:
-        from stscreds.sources.role import AssumeRoleSource
+    def _role(self, name: str, settings: dict[str, str], visited: list[str], mfa_serial: str | None) -> Resolved:
+        from stscreds import cache
+        from stscreds.config import role_origin
 
         source_profile, credential_source = settings.get("source_profile"), settings.get("credential_source")
         if source_profile and credential_source:
-            raise UsageError(
+            raise _refused(
                 f"profile {name!r} has both source_profile and credential_source, which botocore refuses too: keep one"
             )
         if credential_source:
-            raise UsageError(
+            raise _refused(
                 f"profile {name!r} gets its role's credentials from credential_source = {credential_source}: "
                 "stscreds assumes roles from a source_profile"
             )
         if not source_profile:
-            raise UsageError(f"profile {name!r} has a role_arn but no source_profile to assume it with")
+            raise _refused(f"profile {name!r} has a role_arn but no source_profile to assume it with")
         if not self.exists(source_profile):
             suggestion = self._suggest(source_profile)
-            raise UsageError(f"the source_profile {source_profile!r} of profile {name!r} does not exist{suggestion}")
+            raise _refused(f"the source_profile {source_profile!r} of profile {name!r} does not exist{suggestion}")
         if source_profile in visited and (source_profile != name or not self._has_keys(name)):
-            raise UsageError(f"a cycle in source_profile: {' -> '.join([*visited, source_profile])}")
+            raise _refused(f"a cycle in source_profile: {' -> '.join([*visited, source_profile])}")
         parent = self._source(source_profile, [*visited, source_profile], mfa_serial or settings.get("mfa_serial"))
-        return AssumeRoleSource(name, settings, parent)
+        store = cache.CacheStore(name, role_origin(settings), parent.origin)
+        return Resolved("role", name, settings, store, parent)
 
-    def _own(self, name: str, settings: dict[str, str], mfa_serial: str | None) -> Source | None:
+    def _own(self, name: str, settings: dict[str, str], mfa_serial: str | None) -> Resolved | None:
         """The profile's own credentials, in the order of botocore's profile providers; None
         when it has none."""
+        from stscreds import credentials_file
+
         if settings.get("web_identity_token_file"):
-            raise UsageError(f"profile {name!r} uses web_identity_token_file, which stscreds does not serve")
+            raise _refused(f"profile {name!r} uses web_identity_token_file, which stscreds does not serve")
         if is_sso_role(settings):
+            from stscreds import cache
             from stscreds.config import sso_settings
-            from stscreds.sources.sso import SsoSource
 
-            return SsoSource(name, sso_settings(settings) or {}, self.config.sso_sessions)
+            sso = sso_settings(settings) or {}
+            return Resolved("sso", name, sso, cache.CacheStore(name, sso, sso_login_lock(sso)))
         shared = self.config.shared_credentials(name)
-        if keystore.has_keys(name):
-            from stscreds.sources.session import SessionTokenSource
-
-            return SessionTokenSource(name, mfa_serial=mfa_serial)
+        # A session as `auth` writes it, or a stscreds profile's keys (before its first session):
+        # the shape decides first, so that reading a session needs no look at the key store.
+        if all(shared.get(key) for key in INI_KEYS) or stored(name):
+            store = credentials_file.session_store(name)
+            return Resolved("session", name, shared, store, mfa_serial=mfa_serial)
         if shared.get("aws_access_key_id"):
-            from stscreds.sources.static import StaticSource
-
-            return StaticSource(name, shared, self.config.credentials_path)
+            path = self.config.credentials_path
+            return Resolved("static", name, shared, credentials_file.StaticStore(shared, path))
         alias = stscreds_alias(settings)
         if alias is not None:
             return self._alias(name, alias[0] or DEFAULT_PROFILE)
         if settings.get("credential_process"):
             program = settings["credential_process"].split()[0].rpartition("/")[2]
-            raise UsageError(f"profile {name!r} gets its credentials by running {program}, which stscreds does not run")
+            raise _refused(f"profile {name!r} gets its credentials by running {program}, which stscreds does not run")
         own = self.config.config_settings(name)
         if own.get("aws_access_key_id"):
-            from stscreds.sources.static import StaticSource
-
-            return StaticSource(name, own, self.config.path)
+            return Resolved("static", name, own, credentials_file.StaticStore(own, self.config.path))
         return None
 
-    def _alias(self, name: str, target: str) -> Source:
+    def _alias(self, name: str, target: str) -> Resolved:
         if target == name or target in self.aliases:
-            raise UsageError(
+            raise _refused(
                 f"profile {name!r} gets its credentials from `stscreds credential-process --profile {target}`, "
                 "which leads back to itself"
             )
@@ -204,6 +276,12 @@ class Resolver:
     # --- saying what is missing ---------------------------------------------------------------
 
     def _nothing_for(self, name: str) -> StscredsError:
+        from stscreds.errors import (  # see errors.py: not at the top
+            NotInitialisedError,
+            UnknownProfileError,
+            UsageError,
+        )
+
         if name in self.config.profiles:
             return UsageError(
                 f"profile {name!r} has no credentials stscreds can serve (no role_arn, sso_account_id, stscreds keys "
@@ -213,7 +291,7 @@ class Resolver:
             return NotInitialisedError("nothing is set up yet: run `stscreds init` first")
         return UnknownProfileError(
             f"no profile {name!r} in {self.config.path}, {self.config.credentials_path} or "
-            f"{keystore.store_path()}{self._suggest(name)}"
+            f"{paths.key_store()}{self._suggest(name)}"
         )
 
     def _suggest(self, name: str) -> str:
@@ -221,36 +299,3 @@ class Resolver:
 
         close = difflib.get_close_matches(name, known_profiles(self.config), n=1)
         return f"; did you mean {close[0]!r}?" if close else ""
-
-
-def session_root(name: str, command: str, config: Config | None = None) -> SessionTokenSource:
-    """The MFA session of a stscreds profile, for the commands that work on its long-term keys
-    (`auth`, `whoami`, `rotate`). Any other kind of profile is refused, naming what to run."""
-    from stscreds.sources.session import SessionTokenSource, flag
-
-    check_profile_name(name)
-    config = config or load_config()
-    if keystore.has_keys(name):
-        return SessionTokenSource(name, mfa_serial=config.settings(name).get("mfa_serial") or None)
-    try:
-        source = Resolver(config).resolve(name)
-    except (UnknownProfileError, NotInitialisedError):
-        raise NotInitialisedError(
-            f"no long-term keys for profile {name!r}: run `stscreds init{flag(name)}` first"
-        ) from None
-    root = source.chain()[-1]
-    if root.kind == "session":
-        raise UsageError(
-            f"{name!r} is a {source.kind} profile whose session comes from {root.profile!r}: "
-            f"run `stscreds {command}{flag(root.profile)}`"
-        )
-    if root.kind == "sso":
-        raise UsageError(
-            f"{name!r} is an IAM Identity Center profile, with no long-term keys: run `stscreds sso login{flag(name)}`"
-        )
-    if root.kind == "static" and getattr(root, "long_term", False):
-        raise UsageError(
-            f"profile {name!r} holds long-term keys that stscreds does not manage: keep them in stscreds with "
-            f"`stscreds init --import{flag(name)}` first"
-        )
-    raise UsageError(f"{name!r} is a {root.kind} profile, with no stscreds keys: run `stscreds init{flag(name)}` first")

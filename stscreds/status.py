@@ -10,22 +10,42 @@ import time
 
 from stscreds import keystore, paths
 from stscreds.config import Config, load_config
-from stscreds.credentials import RENEW_MARGIN_SECONDS, days_since
-from stscreds.errors import mask
+from stscreds.credentials import RENEW_MARGIN_SECONDS, days_since, mask
 from stscreds.resolve import Resolver
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from stscreds.resolve import Resolved
+
+
+def describe(resolved: Resolved) -> dict[str, str]:
+    """What `status` and `list` show of where a profile's credentials come from (no secrets)."""
+    settings = resolved.settings
+    if resolved.kind == "role":
+        return {"role_arn": settings["role_arn"], "source_profile": settings.get("source_profile", "")}
+    if resolved.kind == "sso":
+        label = settings["sso_session"] or settings["sso_start_url"]
+        return {
+            "sso_account_id": settings["sso_account_id"],
+            "sso_role_name": settings["sso_role_name"],
+            "sso_session": label,
+        }
+    if resolved.kind == "static":
+        return {"keys": "temporary" if settings.get("aws_session_token") else "long-term"}
+    return {}
 
 
 def status_report(profile: str, now: float | None = None, config: Config | None = None) -> dict[str, object]:
     """The report `status` prints (as text, or as JSON with these keys in this order)."""
     now = time.time() if now is None else now
     resolver = Resolver(config or load_config())
-    source = resolver.resolve(profile)
-    credentials = source.store.load()
-    report: dict[str, object] = {"profile": profile, "path": source.store.path}
+    resolved = resolver.resolve(profile)
+    credentials = resolved.store.load()
+    report: dict[str, object] = {"profile": profile, "path": resolved.store.path}
     if resolver.aliases:
-        report["alias_of"] = source.profile
-    report.update(source.describe())
-    root = source.chain()[-1]
+        report["alias_of"] = resolved.profile
+    report.update(describe(resolved))
+    root = resolved.chain()[-1]
     public = keystore.public_values(root.profile) if root.kind == "session" else {}
     long_term = public.get(keystore.ACCESS_KEY_ID)
     report.update(
@@ -38,6 +58,6 @@ def status_report(profile: str, now: float | None = None, config: Config | None 
         long_term_key_created=public.get(keystore.KEY_CREATED),
         long_term_key_age_days=days_since(public.get(keystore.KEY_CREATED), now),
         key_store=paths.key_store(),
-        key_kind=source.kind,
+        key_kind=resolved.kind,
     )
     return report

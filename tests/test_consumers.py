@@ -33,8 +33,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stscreds import __version__, keystore, outputs
-from stscreds.credentials import Credentials, format_timestamp
-from stscreds.errors import mask
+from stscreds.credentials import Credentials, format_timestamp, mask
 
 AWS = str(BIN / "aws")
 

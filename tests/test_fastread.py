@@ -24,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import credential_files, values
 
-from stscreds import answers, ini
+from stscreds import answers, ini, ini_edit
 from stscreds.__main__ import fast_answer
 from stscreds.credentials import EXPIRATION, INI_KEYS, RENEW_MARGIN_SECONDS, format_timestamp, parse_expiration
 from stscreds.errors import MalformedFileError, StscredsError
@@ -140,7 +140,7 @@ def test_fast_path_agrees_on_sessions_written_into_arbitrary_files(
 ) -> None:
     blocks, _, profile = generated
     try:
-        text = ini.update_sections("".join(blocks), {profile: session})
+        text = ini_edit.update_sections("".join(blocks), {profile: session})
     except (StscredsError, ValueError):  # a broken file, or a value the editor refuses
         return
     assert_same_answers(text, isolated_env, time.time())
@@ -364,7 +364,7 @@ def test_fast_answers_equal_the_full_clis_for_generated_files(
 ) -> None:
     blocks, _, profile = generated
     try:
-        text = ini.update_sections("".join(blocks), {profile: session})
+        text = ini_edit.update_sections("".join(blocks), {profile: session})
     except (StscredsError, ValueError):
         return
     write_credentials(isolated_env, text)

@@ -16,7 +16,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from strategies import credential_files
 
-from stscreds import atomic, config, credentials_file, ini, keystore
+from stscreds import atomic, config, credentials_file, ini, ini_edit, keystore
 from stscreds.credentials import INI_KEYS, Credentials
 from stscreds.errors import FileAccessError, MalformedFileError, NotInitialisedError, StscredsError, UsageError
 
@@ -45,14 +45,14 @@ def botocore_reads(text: str, tmp_path: Path) -> dict[str, dict[str, str]]:
 
 def test_crlf_file_keeps_its_line_endings_and_new_lines_use_them() -> None:
     text = "[work]\r\nregion = x\r\n\r\n[default]\r\nregion = y\r\n"
-    result = ini.update_sections(text, {"default": NEW})
+    result = ini_edit.update_sections(text, {"default": NEW})
     assert result.startswith("[work]\r\nregion = x\r\n\r\n[default]\r\nregion = y\r\n")
     assert "\n" not in result.replace("\r\n", "")
 
 
 def test_existing_keys_keep_their_place_spelling_and_spacing() -> None:
     text = "[default]\n  aws_access_key_id   =   old\nAWS_Session_Token:old\nregion = y\n"
-    assert ini.update_sections(text, {"default": NEW}).splitlines() == [
+    assert ini_edit.update_sections(text, {"default": NEW}).splitlines() == [
         "[default]",
         "  aws_access_key_id   =   ASIANEWNEWNEWNEWNEW1",
         "AWS_Session_Token:new-token//+=",
@@ -64,7 +64,7 @@ def test_existing_keys_keep_their_place_spelling_and_spacing() -> None:
 
 def test_new_keys_after_a_multi_line_value_are_not_continuations() -> None:
     text = "[default]\nregion = y\n  still region\n"
-    assert ini.update_sections(text, {"default": {"aws_session_token": "t"}}) == (
+    assert ini_edit.update_sections(text, {"default": {"aws_session_token": "t"}}) == (
         "[default]\nregion = y\n  still region\naws_session_token = t\n"
     )
 
@@ -72,13 +72,13 @@ def test_new_keys_after_a_multi_line_value_are_not_continuations() -> None:
 def test_mixed_line_endings_do_not_fuse_into_one() -> None:
     # Found by Hypothesis: a lone "\r" ending put before a blank "\n" line reads as "\r\n".
     text = "#\r[0]\n\n#\n"
-    assert ini.update_sections(text, {"0": {"aws_session_token": "t"}}) == "#\r[0]\naws_session_token = t\n\n#\n"
+    assert ini_edit.update_sections(text, {"0": {"aws_session_token": "t"}}) == "#\r[0]\naws_session_token = t\n\n#\n"
 
 
 def test_dropping_a_continuation_line_does_not_fuse_line_endings() -> None:
     # Found by Hypothesis: "\r" before a dropped line, then a blank "\n" line, read as "\r\n".
     text = "[p]\naws_secret_access_key=0\r  0\n\nA=0\n"
-    result = ini.update_sections(text, {"p": {"aws_secret_access_key": "1"}})
+    result = ini_edit.update_sections(text, {"p": {"aws_secret_access_key": "1"}})
     assert result == "[p]\naws_secret_access_key=1\r\n\nA=0\n"
     assert ini.split_lines(result)[2] == "\n"  # the blank line is still there
 
@@ -95,46 +95,46 @@ def test_comments_and_odd_lines_around_the_section_survive() -> None:
         "[next]\n"
         "key = value\n"
     )
-    result = ini.update_sections(text, {"default": NEW})
+    result = ini_edit.update_sections(text, {"default": NEW})
     assert result.startswith("; top comment\n[default]\n# about the token\naws_session_token = new-token//+=\n")
     assert result.endswith("\n\n; comment that introduces the next section\n[next]\nkey = value\n")
 
 
 def test_a_multi_line_value_is_replaced_whole() -> None:
     text = "[default]\naws_session_token = first\n  second\n  # comment inside\n  third\nregion = x\n"
-    result = ini.update_sections(text, {"default": {"aws_session_token": "one"}})
+    result = ini_edit.update_sections(text, {"default": {"aws_session_token": "one"}})
     assert result == "[default]\naws_session_token = one\n  # comment inside\nregion = x\n"
 
 
 def test_an_indented_header_below_stays_a_header() -> None:
     # "  [next]" is a header only because the option above it is indented as much.
     text = "[default]\n  region = x\n  [next]\n  key = value\n"
-    result = ini.update_sections(text, {"default": {"aws_session_token": "t"}})
+    result = ini_edit.update_sections(text, {"default": {"aws_session_token": "t"}})
     assert result == "[default]\n  region = x\n  aws_session_token = t\n  [next]\n  key = value\n"
 
 
 def test_a_missing_section_is_appended_after_a_blank_line() -> None:
-    assert ini.update_sections("[work]\nregion = x", {"default": {"aws_session_token": "t"}}) == (
+    assert ini_edit.update_sections("[work]\nregion = x", {"default": {"aws_session_token": "t"}}) == (
         "[work]\nregion = x\n\n[default]\naws_session_token = t\n"
     )
-    assert ini.update_sections("", {"default": {"aws_session_token": "t"}}) == "[default]\naws_session_token = t\n"
+    assert ini_edit.update_sections("", {"default": {"aws_session_token": "t"}}) == "[default]\naws_session_token = t\n"
 
 
 def test_no_final_newline_stays_that_way_when_the_section_is_last() -> None:
-    assert ini.update_sections("[default]\nregion = x", {"default": {"aws_session_token": "t"}}) == (
+    assert ini_edit.update_sections("[default]\nregion = x", {"default": {"aws_session_token": "t"}}) == (
         "[default]\nregion = x\naws_session_token = t"
     )
 
 
 def test_a_default_section_is_left_alone() -> None:
     text = "[DEFAULT]\nregion = x\n[default]\noutput = json\n"
-    assert ini.update_sections(text, {"default": {"aws_session_token": "t"}}) == (
+    assert ini_edit.update_sections(text, {"default": {"aws_session_token": "t"}}) == (
         "[DEFAULT]\nregion = x\n[default]\noutput = json\naws_session_token = t\n"
     )
 
 
 def test_a_new_section_beside_a_default_section() -> None:
-    assert ini.update_sections("[DEFAULT]\nregion = x\n", {"work": {"aws_session_token": "t"}}) == (
+    assert ini_edit.update_sections("[DEFAULT]\nregion = x\n", {"work": {"aws_session_token": "t"}}) == (
         "[DEFAULT]\nregion = x\n\n[work]\naws_session_token = t\n"
     )
 
@@ -145,7 +145,7 @@ def test_a_new_section_must_not_inherit_a_default_value_botocore_cannot_read(tmp
     text = "[DEFAULT]\nregion=\n  0\n"
     botocore_reads(text, tmp_path)
     with pytest.raises(StscredsError, match="nothing was written"):
-        ini.update_sections(text, {"default": {"aws_session_token": "t"}})
+        ini_edit.update_sections(text, {"default": {"aws_session_token": "t"}})
 
 
 def test_botocore_nested_values_are_read_as_botocore_reads_them(tmp_path: Path) -> None:
@@ -164,7 +164,7 @@ def test_profile_names_that_cannot_be_sections_are_refused(name: str) -> None:
     with pytest.raises(UsageError):
         config.check_profile_name(name)
     with pytest.raises(ValueError):
-        ini.update_sections("", {name: {"aws_session_token": "t"}})
+        ini_edit.update_sections("", {name: {"aws_session_token": "t"}})
 
 
 @pytest.mark.parametrize(
@@ -199,7 +199,7 @@ def test_undecodable_file_is_malformed(tmp_path: Path) -> None:
 def test_the_editor_checks_its_own_work(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     path = tmp_path / "credentials"
     path.write_text("[default]\nregion = x\n")
-    monkeypatch.setattr(ini, "_scan", lambda lines: {})  # a broken editor: appends a 2nd [default]
+    monkeypatch.setattr(ini_edit, "_scan", lambda lines: {})  # a broken editor: appends a 2nd [default]
     with pytest.raises(StscredsError, match="botocore would then read other settings differently"):
         credentials_file.SectionStore(str(path), "default").save(Credentials("a", "b", "c", 0))
     assert path.read_text() == "[default]\nregion = x\n"
@@ -208,7 +208,7 @@ def test_the_editor_checks_its_own_work(monkeypatch: pytest.MonkeyPatch, tmp_pat
 def test_values_that_would_break_the_file_are_refused() -> None:
     for bad in ("", " padded", "two\nlines"):
         with pytest.raises(ValueError):
-            ini.update_sections("", {"default": {"aws_session_token": bad}})
+            ini_edit.update_sections("", {"default": {"aws_session_token": bad}})
 
 
 # --- atomic, permission-safe writes ------------------------------------------------------
@@ -329,7 +329,7 @@ def test_any_valid_file_round_trips_outside_the_managed_section(
     headers = [block.lstrip().split("]")[0][1:] for block in blocks[1:]]
     assume(sorted(ini._scan(ini.split_lines(text))) == sorted(set(headers)))
     try:
-        result = ini.update_sections(text, {profile: new_values})
+        result = ini_edit.update_sections(text, {profile: new_values})
     except StscredsError:
         # Allowed only where any new section would make botocore refuse the whole file: it
         # would inherit a [DEFAULT] value that botocore cannot read.
@@ -384,7 +384,7 @@ def test_any_valid_file_round_trips_outside_the_managed_section(
     ],
 )
 def test_new_keys_in_a_section_with_no_keys_before_an_indented_header(text: str, tmp_path: Path) -> None:
-    result = ini.update_sections(text, {"default": NEW})
+    result = ini_edit.update_sections(text, {"default": NEW})
     read = botocore_reads(result, tmp_path)
     assert read["default"] == NEW and read["work"] == {"region": "x"}
     assert result.startswith(text[: text.index("]") + 2])
@@ -394,14 +394,14 @@ def test_a_default_value_botocore_cannot_nest(tmp_path: Path) -> None:
     # botocore cannot read the [DEFAULT] value alone, but a section that sets the key itself
     # reads fine: writing it there is allowed, and anything else is refused, not a crash.
     text = "[DEFAULT]\naws_session_token =\n  no equals sign\n"
-    result = ini.update_sections(text, {"default": NEW})
+    result = ini_edit.update_sections(text, {"default": NEW})
     assert botocore_reads(result, tmp_path)["default"] == NEW
     with pytest.raises(StscredsError, match="nothing was written"):
-        ini.update_sections(text, {"default": {"region": "x"}})
+        ini_edit.update_sections(text, {"default": {"region": "x"}})
 
 
 def test_several_sections_in_one_edit(tmp_path: Path) -> None:
     text = "# mine\n[a]\nk = 1\n\n[b]\nk = 2\n"
-    result = ini.update_sections(text, {"b": {"k": "3"}, "c": {"x": "y"}, "a": {"z": "w"}})
+    result = ini_edit.update_sections(text, {"b": {"k": "3"}, "c": {"x": "y"}, "a": {"z": "w"}})
     assert result == "# mine\n[a]\nk = 1\nz = w\n\n[b]\nk = 3\n\n[c]\nx = y\n"
     assert botocore_reads(result, tmp_path) == {"a": {"k": "1", "z": "w"}, "b": {"k": "3"}, "c": {"x": "y"}}

@@ -41,8 +41,7 @@ from conftest import (
 from stscreds import lock, paths
 from stscreds.aws import AwsApi, Timeouts
 from stscreds.commands.auth import AuthResult, authenticate
-from stscreds.credentials import INI_KEYS
-from stscreds.errors import mask
+from stscreds.credentials import INI_KEYS, mask
 
 
 def auth(profile: str = "default") -> AuthResult:

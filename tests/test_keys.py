@@ -36,7 +36,7 @@ from conftest import (
 
 from stscreds import keystore
 from stscreds.commands.rotate import rotate
-from stscreds.errors import mask
+from stscreds.credentials import mask
 
 
 def iam(moto_port: int):  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "stscreds"
 # Lowest first. A module's layer is that of its longest listed prefix.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("values", ("stscreds.version", "stscreds.errors", "stscreds.credentials", "stscreds.paths", "stscreds.outputs")),
-    ("files", ("stscreds.ini", "stscreds.atomic", "stscreds.lock")),
+    ("files", ("stscreds.ini", "stscreds.ini_edit", "stscreds.atomic", "stscreds.lock")),
     ("config and stores", ("stscreds.config", "stscreds.credentials_file", "stscreds.cache", "stscreds.keystore")),
     ("AWS calls and the person", ("stscreds.aws", "stscreds.sso", "stscreds.prompts")),
     ("deciding", ("stscreds.sources", "stscreds.resolve", "stscreds.broker")),
@@ -32,9 +32,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 # has not loaded for itself already.
 FAST_PATH_MODULES = {
     "stscreds", "stscreds.__main__", "stscreds.answers", "stscreds.resolve", "stscreds.config", "stscreds.ini",
-    "stscreds.paths", "stscreds.errors", "stscreds.credentials", "stscreds.outputs", "stscreds.keystore",
-    "stscreds.credentials_file", "stscreds.cache", "stscreds.status", "stscreds.sources", "stscreds.sources.session",
-    "stscreds.sources.role", "stscreds.sources.sso",
+    "stscreds.paths", "stscreds.credentials", "stscreds.outputs", "stscreds.keystore",
+    "stscreds.credentials_file", "stscreds.cache", "stscreds.status",
 }  # fmt: skip
 
 

@@ -20,7 +20,9 @@ from conftest import write_credentials
 from stscreds import keystore
 from stscreds.config import load_config
 from stscreds.errors import NotInitialisedError, StscredsError, UnknownProfileError, UsageError
-from stscreds.resolve import Resolver, chosen_profile, process_profile, resolve, session_root
+from stscreds.resolve import Resolver, chosen_profile, process_profile, resolve
+from stscreds.sources import build
+from stscreds.sources.session import session_root
 
 
 def session(key: str) -> str:
@@ -58,7 +60,7 @@ def botocore_chain(profile: str) -> list[str]:
 
 def stscreds_chain(profile: str) -> list[str]:
     chain = resolve(profile).chain()
-    roles = [source.role_arn for source in chain if source.kind == "role"]  # type: ignore[attr-defined]
+    roles = [resolved.settings["role_arn"] for resolved in chain if resolved.kind == "role"]
     root = chain[-1].store.load()
     assert root is not None
     return [*reversed(roles), root.access_key_id]
@@ -251,4 +253,4 @@ def test_keys_of_another_tool_are_served_while_they_last_and_long_term_ones_neve
     )
     assert resolve("saml").store.load().access_key_id == "ASIASAMLSAMLSAMLSAML"  # type: ignore[union-attr]
     with pytest.raises(StscredsError, match="init --import --profile plain"):
-        resolve("plain").prepare(None)  # type: ignore[arg-type]
+        build(resolve("plain")).prepare(None)  # type: ignore[arg-type]

@@ -37,7 +37,7 @@ from hypothesis import assume, given, settings
 from ssofake import DEFAULT_START_URL, SsoFake
 from strategies import credential_files
 
-from stscreds import ini
+from stscreds import ini, ini_edit
 from stscreds.aws import Timeouts
 
 CONFIG = f"""\
@@ -438,7 +438,7 @@ def test_discovered_profiles_keep_any_config_byte_for_byte(
     new = {"profile dev.eks-admin": {"sso_session": "corp", "sso_account_id": "1", "sso_role_name": "eks-admin"}}
     assume("profile dev.eks-admin" not in before)
     try:
-        ini.edit_file(str(path), new, "config file", "AWS_CONFIG_FILE")
+        ini_edit.edit_file(str(path), new, "config file", "AWS_CONFIG_FILE")
     except Exception as error:  # only where a new section would inherit a [DEFAULT] value botocore refuses
         assert "[DEFAULT]" in text, error
         return

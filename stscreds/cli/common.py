@@ -12,7 +12,7 @@ from typing import Any, NoReturn, Optional, TypeVar
 
 import typer
 
-from stscreds import answers, atomic, outputs
+from stscreds import answers, atomic
 from stscreds.broker import Broker
 from stscreds.commands import cli_broker
 from stscreds.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, StscredsError, redact
@@ -101,7 +101,7 @@ def failure(error: BaseException) -> tuple[str, int]:
     if isinstance(error, click.ClickException):
         return " ".join(error.format_message().split()), error.exit_code
     if isinstance(error, OSError):  # only printing is left outside a command: --help to a full disk
-        outputs.abandon_stdout()
+        answers.abandon_stdout()
         return f"could not write to stdout: {error.strerror or error}", EXIT_FAILURE
     return f"unexpected error ({type(error).__name__}: {redact(str(error))})", EXIT_FAILURE
 
@@ -141,7 +141,7 @@ def say(message: str) -> None:
 
 def print_out(text: str) -> None:
     """Print a command's answer on stdout, or fail in one line if it cannot be."""
-    problem = outputs.write_stdout(text)
+    problem = answers.write_stdout(text)
     if problem is not None:
         fail(problem, EXIT_FAILURE)
 

@@ -9,7 +9,7 @@ import typer
 from stscreds import answers
 from stscreds.cli.common import MfaCommandOption, OptionalProfile, ProfileOption, app, make_api, run, say
 from stscreds.commands.init import init_profile
-from stscreds.errors import mask
+from stscreds.credentials import mask
 from stscreds.prompts import TerminalUI
 
 

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from stscreds import ini
+from stscreds import ini_edit
 from stscreds.cli.common import app, broker, print_out, run, say
 from stscreds.commands import sso as commands
 from stscreds.prompts import TerminalUI
@@ -68,7 +68,7 @@ def sso_discover(
     if write:
         say(f"Added {len(found.sections)} profiles to {found.path}.")
     else:
-        print_out(ini.render(found.sections))
+        print_out(ini_edit.render(found.sections))
     if found.skipped:
         say(f"Skipped {len(found.skipped)} that have a profile already: {', '.join(found.skipped)}")
     if found.renamed:

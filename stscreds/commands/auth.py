@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from stscreds.broker import Broker
 from stscreds.credentials import Credentials
 from stscreds.errors import UsageError
-from stscreds.resolve import session_root
-from stscreds.sources.session import MAX_SESSION_SECONDS, MIN_SESSION_SECONDS, SessionTokenSource
+from stscreds.sources.session import MAX_SESSION_SECONDS, MIN_SESSION_SECONDS, SessionTokenSource, session_root
 
 DEFAULT_DURATION = "12h"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from stscreds import ini, outputs
+from stscreds import ini, ini_edit, outputs
 from stscreds.answers import MARGINS
 from stscreds.broker import Broker
 from stscreds.config import load_config
@@ -65,7 +65,7 @@ def child_config(profile: str) -> str:
     for name, values in config.sections.items():
         if name.startswith("services"):
             sections[name] = values
-    return ini.render(sections)
+    return ini_edit.render(sections)
 
 
 def run_with_server(path: str, argv: list[str], profile: str, broker: Broker, environ: Mapping[str, str]) -> int:

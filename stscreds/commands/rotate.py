@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from stscreds import keystore
 from stscreds.broker import Broker
-from stscreds.errors import StscredsError, UsageError, mask
-from stscreds.resolve import session_root
+from stscreds.credentials import mask
+from stscreds.errors import StscredsError, UsageError
+from stscreds.sources.session import session_root
 
 # How long a new key may take to work (IAM is eventually consistent), and the waits between tries.
 KEY_READY_WAITS = (0.5, 1, 1, 2, 2, 3, 3, 4, 5, 5, 5)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stscreds import cache, ini, paths
+from stscreds import cache, ini_edit, paths
 from stscreds.broker import Broker
 from stscreds.config import DEFAULT_PROFILE, Config, check_profile_name, load_config, sso_settings
 from stscreds.errors import UsageError
@@ -41,9 +41,9 @@ def sso_login(session: SsoSession, ui: UI, open_browser: bool) -> None:
     """Log in anew with the device authorization flow (the URL and code on `ui`)."""
     from stscreds import sso
     from stscreds.lock import SourceLock
-    from stscreds.sources.sso import login_lock_name
+    from stscreds.resolve import lock_name
 
-    with SourceLock(login_lock_name(session.label), ui.say):
+    with SourceLock(lock_name("sso-session", session.label), ui.say):
         sso.device_login(session, sso.Login(say=ui.say, can_ask=True, open_browser=open_browser))
 
 
@@ -51,10 +51,10 @@ def sso_logout(session: SsoSession) -> tuple[bool, list[str]]:
     """Forget the session's token and the role credentials stscreds got with it: whether
     there was a token, and the profiles whose cached credentials went."""
     from stscreds import sso
-    from stscreds.sources.sso import login_lock_name
+    from stscreds.resolve import lock_name
 
     removed = sso.logout(session)
-    mine = cache.derived_from(login_lock_name(session.label))
+    mine = cache.derived_from(lock_name("sso-session", session.label))
     cache.remove(mine)
     return removed, mine
 
@@ -103,7 +103,7 @@ def sso_discover(session: SsoSession, style: str, pattern: str, write: bool, bro
         taken.add(name)
         sections[f"profile {name}"] = sso.discovered_settings(session, account["accountId"], role, style, name)
     if write and sections:
-        ini.edit_file(config.path, sections, "config file", paths.CONFIG_FILE_VARIABLE)
+        ini_edit.edit_file(config.path, sections, "config file", paths.CONFIG_FILE_VARIABLE)
     return Discovered(sections, skipped, renamed, config.path)
 
 

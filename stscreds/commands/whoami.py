@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from stscreds import keystore
-from stscreds.errors import mask
-from stscreds.resolve import session_root
+from stscreds.credentials import mask
+from stscreds.sources.session import session_root
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -1,8 +1,9 @@
 """Sources of credentials, behind one interface; one module per kind.
 
 A source knows how to get one profile's credentials and where they are kept (its store); the
-broker (broker.py) decides when to get them, and resolve.py which source a profile name
-stands for. Each source has a lock name: renewals of one source take turns, across processes.
+broker (broker.py) decides when to get them, and resolve.py what a profile name stands for
+(a `Resolved`, from which `build` makes one of these). Each source has a lock name: renewals
+of one source take turns, across processes.
 
 - `session.SessionTokenSource`: sts:GetSessionToken with a stscreds profile's long-term keys
   and an MFA code; kept in the profile's section of the shared credentials file.
@@ -25,19 +26,9 @@ if TYPE_CHECKING:
     from typing import Protocol
 
     from stscreds.aws import ApiFactory
-    from stscreds.credentials import Credentials
+    from stscreds.credentials import Credentials, Store
     from stscreds.prompts import UI, MfaPrompter
-
-    class Store(Protocol):
-        """Where a source's credentials are kept."""
-
-        path: str
-
-        def load(self) -> Credentials | None: ...
-
-        def prepare(self) -> None: ...
-
-        def save(self, credentials: Credentials) -> None: ...
+    from stscreds.resolve import Resolved
 
     Clock = Callable[[], float]  # seconds since the epoch, like time.time
 
@@ -96,10 +87,27 @@ class Source:
     def make_ready(self, renewer: Renewer, min_seconds: float) -> None:
         renewer.get_from(self, min_seconds)
 
-    def describe(self) -> dict[str, str]:
-        """What `status` and `list` show of where the credentials come from (no secrets)."""
-        return {}
-
     def chain(self) -> list[Source]:
         """This source and those it rests on, down to its root's source."""
         return [self]
+
+
+def build(resolved: Resolved) -> Source:
+    """The source that fetches the credentials `resolved` stands for: one branch per kind,
+    each kind's module imported only when it is needed."""
+    if resolved.kind == "session":
+        from stscreds.sources.session import SessionTokenSource
+
+        return SessionTokenSource(resolved.profile, mfa_serial=resolved.mfa_serial)
+    if resolved.kind == "role":
+        from stscreds.sources.role import AssumeRoleSource
+
+        assert resolved.parent is not None
+        return AssumeRoleSource(resolved, build(resolved.parent))
+    if resolved.kind == "sso":
+        from stscreds.sources.sso import SsoSource
+
+        return SsoSource(resolved)
+    from stscreds.sources.static import StaticSource
+
+    return StaticSource(resolved)

@@ -5,7 +5,6 @@ the settings they were made from."""
 
 from __future__ import annotations
 
-from stscreds import cache, config
 from stscreds.credentials import RENEW_MARGIN_SECONDS
 from stscreds.errors import AwsError, MfaDeviceError, NoInputError, UsageError
 from stscreds.sources import Source
@@ -14,6 +13,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from stscreds.aws import AwsApi
     from stscreds.credentials import Credentials
+    from stscreds.resolve import Resolved
     from stscreds.sources import Renewer, Root
 
 # AWS limits a role assumed with session credentials (role chaining) to one hour.
@@ -30,19 +30,16 @@ class AssumeRoleSource(Source):
 
     kind = "role"
 
-    def __init__(self, profile: str, settings: dict[str, str], parent: Source) -> None:
-        self.profile = profile
-        self.settings = settings
+    def __init__(self, resolved: Resolved, parent: Source) -> None:
+        self.profile = resolved.profile
+        self.settings = resolved.settings
         self.parent = parent
-        self.role_arn = settings["role_arn"]
-        self.lock_name = f"role.{profile}"
-        self.store = cache.CacheStore(profile, config.role_origin(settings), parent.root().lock_name)
+        self.role_arn = self.settings["role_arn"]
+        self.lock_name = resolved.lock_name
+        self.store = resolved.store
 
     def __repr__(self) -> str:
         return f"role profile {self.profile!r}"
-
-    def describe(self) -> dict[str, str]:
-        return {"role_arn": self.role_arn, "source_profile": self.settings.get("source_profile", "")}
 
     def chain(self) -> list[Source]:
         return [self, *self.parent.chain()]

@@ -4,8 +4,9 @@ file, where every AWS tool finds it."""
 
 from __future__ import annotations
 
-from stscreds import credentials_file, keystore
-from stscreds.errors import MfaDeviceError, NoInputError, StscredsError, mask
+from stscreds import credentials_file
+from stscreds.credentials import mask
+from stscreds.errors import MfaDeviceError, NoInputError, StscredsError
 from stscreds.sources import Source
 
 TYPE_CHECKING = False
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from stscreds.aws import User
+    from stscreds.config import Config
     from stscreds.credentials import Credentials
     from stscreds.prompts import UI
     from stscreds.sources import Renewer
@@ -40,7 +42,9 @@ class SessionTokenSource(Source):
         self.profile = profile
         self.duration_seconds = duration_seconds
         self.mfa_serial = mfa_serial
-        self.lock_name = f"session.{profile}"
+        from stscreds.resolve import lock_name  # resolve builds sources: no import of it at the top
+
+        self.lock_name = lock_name("session", profile)
         self.store = credentials_file.session_store(profile)
         self.renewal_notice = f"The session for profile {profile!r} is missing or expired; authenticating."
         self.user: User | None = None
@@ -50,10 +54,14 @@ class SessionTokenSource(Source):
         return f"the session of {self.profile!r}"
 
     def prepare(self, renewer: Renewer) -> None:
+        from stscreds import keystore  # renewing only: reading a session never loads it
+
         self.store.prepare()
         keystore.load_keys(self.profile)  # not set up: say so before anyone types a code
 
     def fetch(self, renewer: Renewer) -> Credentials:
+        from stscreds import keystore  # renewing only: reading a session never loads it
+
         mfa = renewer.mfa_for(self.profile)
         if not mfa.can_ask:  # decided before any call to AWS
             raise NoInputError(f"the session for profile {self.profile!r} has expired and {mfa.why_not}")
@@ -71,6 +79,8 @@ class SessionTokenSource(Source):
         return credentials
 
     def saved(self, renewer: Renewer, credentials: Credentials) -> None:
+        from stscreds import keystore  # renewing only: reading a session never loads it
+
         if self.user is None:
             return
         # For `status` and roles' mfa_serial; a read-only store, or a policy that denies the
@@ -86,6 +96,7 @@ class SessionTokenSource(Source):
     def _look_up_key_created(self, renewer: Renewer, credentials: Credentials, user_name: str) -> str | None:
         """When IAM made the long-term key: asked once, with the new session (the shipped
         policy allows IAM calls only with MFA), and remembered."""
+        from stscreds import keystore  # renewing only: reading a session never loads it
         from stscreds.errors import debug
 
         try:
@@ -104,6 +115,8 @@ class SessionTokenSource(Source):
     def mfa_devices(self, renewer: Renewer, credentials: Credentials) -> list[str]:
         """The MFA devices of the session's IAM user: remembered at the last renewal, else
         asked once with the session and remembered."""
+        from stscreds import keystore  # renewing only: reading a session never loads it
+
         known = keystore.settings(self.profile).get(keystore.MFA_DEVICES)
         if known:
             return known.split()
@@ -114,6 +127,41 @@ class SessionTokenSource(Source):
         serials = api.mfa_serials(arn.rpartition("/")[2])
         keystore.remember(self.profile, {keystore.MFA_DEVICES: " ".join(serials)})
         return serials
+
+
+def session_root(name: str, command: str, config: Config | None = None) -> SessionTokenSource:
+    """The MFA session of a stscreds profile, for the commands that work on its long-term keys
+    (`auth`, `whoami`, `rotate`). Any other kind of profile is refused, naming what to run."""
+    from stscreds.config import check_profile_name, load_config
+    from stscreds.errors import NotInitialisedError, UnknownProfileError, UsageError
+    from stscreds.resolve import Resolver, stored  # resolve builds sources: no import of it at the top
+
+    check_profile_name(name)
+    config = config or load_config()
+    if stored(name):
+        return SessionTokenSource(name, mfa_serial=config.settings(name).get("mfa_serial") or None)
+    try:
+        resolved = Resolver(config).resolve(name)
+    except (UnknownProfileError, NotInitialisedError):
+        raise NotInitialisedError(
+            f"no long-term keys for profile {name!r}: run `stscreds init{flag(name)}` first"
+        ) from None
+    root = resolved.chain()[-1]
+    if root.kind == "session":
+        raise UsageError(
+            f"{name!r} is a {resolved.kind} profile whose session comes from {root.profile!r}: "
+            f"run `stscreds {command}{flag(root.profile)}`"
+        )
+    if root.kind == "sso":
+        raise UsageError(
+            f"{name!r} is an IAM Identity Center profile, with no long-term keys: run `stscreds sso login{flag(name)}`"
+        )
+    if root.kind == "static" and not root.settings.get("aws_session_token"):
+        raise UsageError(
+            f"profile {name!r} holds long-term keys that stscreds does not manage: keep them in stscreds with "
+            f"`stscreds init --import{flag(name)}` first"
+        )
+    raise UsageError(f"{name!r} is a {root.kind} profile, with no stscreds keys: run `stscreds init{flag(name)}` first")
 
 
 # AWS recommends rotating access keys at least every 90 days.

@@ -4,22 +4,15 @@ from sso:GetRoleCredentials with the login's token and are kept in stscreds' cac
 
 from __future__ import annotations
 
-from stscreds import cache
 from stscreds.errors import NoInputError, UsageError
 from stscreds.sources import Source
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from stscreds.credentials import Credentials
+    from stscreds.resolve import Resolved
     from stscreds.sources import Renewer
     from stscreds.sso import SsoSession
-
-
-def login_lock_name(label: str) -> str:
-    """The lock of one IAM Identity Center login (an sso-session's name, or a start URL)."""
-    return f"sso-session.{label}"
 
 
 class SsoSource(Source):
@@ -27,30 +20,21 @@ class SsoSource(Source):
 
     kind = "sso"
 
-    def __init__(self, profile: str, sso: dict[str, str], sso_sessions: Mapping[str, Mapping[str, object]]) -> None:
-        self.profile = profile
-        self.sso = sso
-        self.sso_sessions = sso_sessions
-        self.lock_name = f"sso.{profile}"
-        # The login's label without sso.py (and json, dataclasses...), which the fast path avoids.
-        self.login_lock = login_lock_name(sso["sso_session"] or sso["sso_start_url"])
-        self.store = cache.CacheStore(profile, sso, self.login_lock)
+    def __init__(self, resolved: Resolved) -> None:
+        self.profile = resolved.profile
+        self.sso = resolved.settings
+        self.lock_name = resolved.lock_name
+        self.store = resolved.store
 
     def __repr__(self) -> str:
         return f"IAM Identity Center profile {self.profile!r}"
 
-    def describe(self) -> dict[str, str]:
-        return {
-            "sso_account_id": self.sso["sso_account_id"],
-            "sso_role_name": self.sso["sso_role_name"],
-            "sso_session": self.sso["sso_session"] or self.sso["sso_start_url"],
-        }
-
     @property
     def session(self) -> SsoSession:
         from stscreds import sso
+        from stscreds.config import load_config
 
-        return sso.session_for(self.sso, self.sso_sessions, self.profile)
+        return sso.session_for(self.sso, load_config().sso_sessions, self.profile)
 
     def prepare(self, renewer: Renewer) -> None:
         self.session  # noqa: B018 - an unknown sso-session or a missing start URL, now
@@ -90,7 +74,9 @@ class SsoLogin:
         self.session = session
         self.hint = hint
         self.open_browser = open_browser
-        self.lock_name = login_lock_name(session.label)
+        from stscreds.resolve import lock_name  # resolve builds sources: no import of it at the top
+
+        self.lock_name = lock_name("sso-session", session.label)
 
     def token(self, renewer: Renewer, fresh: bool = False) -> str:
         from stscreds import sso

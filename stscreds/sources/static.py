@@ -6,33 +6,16 @@ key store instead."""
 
 from __future__ import annotations
 
-from stscreds.credentials import ACCESS_KEY_ID, SESSION_TOKEN, Credentials
-from stscreds.errors import StscredsError, UsageError, mask
+from stscreds.credentials import ACCESS_KEY_ID, SESSION_TOKEN, mask
+from stscreds.errors import StscredsError, UsageError
 from stscreds.sources import Source
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from stscreds.credentials import Credentials
+    from stscreds.credentials_file import StaticStore
+    from stscreds.resolve import Resolved
     from stscreds.sources import Renewer
-
-
-class StaticStore:
-    """Credentials read from a profile's settings; nothing is ever written here."""
-
-    def __init__(self, values: dict[str, str], path: str) -> None:
-        self.values = values
-        self.path = path
-
-    def __repr__(self) -> str:
-        return f"keys of their own in {self.path}"
-
-    def load(self) -> Credentials | None:
-        return Credentials.from_ini(self.values)
-
-    def prepare(self) -> None:
-        pass
-
-    def save(self, credentials: Credentials) -> None:
-        raise StscredsError(f"stscreds does not write keys it does not manage ({self.path})")
 
 
 class StaticSource(Source):
@@ -40,14 +23,11 @@ class StaticSource(Source):
 
     kind = "static"
 
-    def __init__(self, profile: str, values: dict[str, str], path: str) -> None:
-        self.profile = profile
-        self.lock_name = f"static.{profile}"
-        self.store: StaticStore = StaticStore(values, path)
-        self.long_term = not values.get(SESSION_TOKEN)
-
-    def describe(self) -> dict[str, str]:
-        return {"keys": "long-term" if self.long_term else "temporary"}
+    def __init__(self, resolved: Resolved) -> None:
+        self.profile = resolved.profile
+        self.lock_name = resolved.lock_name
+        self.store: StaticStore = resolved.store  # type: ignore[assignment]
+        self.long_term = not resolved.settings.get(SESSION_TOKEN)
 
     def prepare(self, renewer: Renewer) -> None:
         if self.long_term:
