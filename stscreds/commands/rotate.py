@@ -165,7 +165,7 @@ class _Signals:
         if threading.current_thread() is threading.main_thread():
             for number in SIGNALS:
                 handler = signal.getsignal(number)
-                if handler is not signal.SIG_IGN:
+                if handler is not signal.SIG_IGN and handler is not None:  # None: not Python's to restore
                     self._saved[number] = handler
                     signal.signal(number, self._arrived)
         return self
