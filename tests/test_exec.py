@@ -153,6 +153,7 @@ def _foreground_signals() -> None:
         signal.signal(number, signal.SIG_DFL)
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="the command tells who sent a signal as Linux says it")
 @pytest.mark.parametrize("mode", ["siginfo", "handlers"])
 def test_exec_server_passes_each_signal_on_once_and_lives_as_long_as_the_command(
     roles: IamUser, isolated_env: Path, env: dict[str, str], tmp_path: Path, mode: str
