@@ -19,6 +19,10 @@ def rotate(
 
     Uses the MFA session (renewed first if need be): iam:CreateAccessKey, then iam:GetUser with the
     new pair until IAM accepts it, then stores it and deletes the old key. Never leaves a key behind.
+
+    Examples:
+        stscreds rotate
+        stscreds rotate --profile work --yes        # no question: for a script
     """
     result = run(lambda: rotate_key(answers.profile_for("rotate", profile), broker(), yes))
     say(f"Replaced {result.old_key} with {result.new_key} for IAM user {result.user} in {result.path}.")
