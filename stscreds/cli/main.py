@@ -27,7 +27,7 @@ def _show_version(value: bool) -> None:
 @app.callback()
 def options(
     debug: bool = typer.Option(
-        False, "--debug", help="Log what stscreds and botocore do to stderr, with every secret masked."
+        False, "--debug", help="Log stscreds' steps and each call to AWS to stderr, with every secret masked."
     ),
     version: Optional[bool] = typer.Option(
         None, "--version", callback=_show_version, is_eager=True, help="Print the version and exit."

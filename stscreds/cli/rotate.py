@@ -21,6 +21,10 @@ def rotate(
     retried), then iam:GetUser with the new pair until IAM accepts it, then stores it in every
     profile that holds the old key and deletes the old key. Never leaves a key that nobody has,
     and a store never names a deleted key: an interruption ends in a state the last line names.
+
+    Examples:
+        stscreds rotate
+        stscreds rotate --profile work --yes        # no question: for a script
     """
     result = run(lambda: rotate_key(answers.profile_for("rotate", profile), broker(), yes))
     which = "profile" if len(result.profiles) == 1 else "profiles"
