@@ -37,6 +37,9 @@ FAST_PATH_MODULES = {
     "stscreds", "stscreds.__main__", "stscreds.answers", "stscreds.resolve", "stscreds.config", "stscreds.ini",
     "stscreds.paths", "stscreds.credentials", "stscreds.outputs", "stscreds.keystore",
     "stscreds.credentials_file", "stscreds.cache", "stscreds.status",
+    # `from __future__ import annotations` loads this tiny module (no imports of its own) where
+    # site has not (a non-editable install): it is the cost of one annotation style, not a feature.
+    "__future__",
 }  # fmt: skip
 
 

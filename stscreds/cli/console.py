@@ -32,6 +32,8 @@ def console(
     traded at AWS's federation endpoint for a sign-in link, which opens in your browser when
     there is one (else it is printed). The link signs in for 15 minutes: treat it as a password.
     An MFA session profile cannot sign in to the console: use a role profile on it.
+
+    Example: stscreds console --profile prod --destination https://console.aws.amazon.com/s3/
     """
 
     def link() -> commands.ConsoleLink:
