@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import state
 from awsproxy import RecordingProxy
 from botocore.configloader import raw_config_parse
 from conftest import (
@@ -41,7 +42,7 @@ credential_process = stscreds credential-process --profile prod
 def session(initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy) -> str:
     """alice's MFA session in [default] (a unique ASIA key) and a role profile on it."""
     proxy.unique_tokens = True
-    assert run(isolated_env, "auth", stdin="123456\n", env=env).returncode == 0
+    state.authenticate(isolated_env)
     (isolated_env / ".aws" / "config").write_text(ROLES)
     proxy.calls.clear()
     return raw_config_parse(str(credentials_path(isolated_env)))["default"]["aws_access_key_id"]
