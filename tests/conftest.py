@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import traceback
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -267,6 +270,61 @@ def run(
         timeout=60,
         preexec_fn=_default_signals if default_signals else None,
     )
+
+
+def cli(
+    home: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`run`, in this interpreter: the script's own entry point (stscreds.__main__.main, the fast
+    path first) with the same arguments, environment, stdin (a pipe, else /dev/null), stdout and
+    stderr (files), and the exit code and traceback a process would end with; without the ~0.25 s
+    of CPU a process spends importing typer and botocore. For what a command says, writes and
+    calls; what a process is (signals, terminals, the fd of its stdout, the fast path's imports, a
+    command that might hang) is `run`'s."""
+    from stscreds import __main__ as script
+    from stscreds.cli import common
+
+    if stdin is None:
+        given = open(os.devnull, encoding="utf-8")
+    else:
+        reader, writer = os.pipe()
+        os.write(writer, stdin.encode())  # a test pipes in a few lines: they fit in the pipe
+        os.close(writer)
+        given = open(reader, encoding="utf-8")
+    out = tempfile.TemporaryFile("w+", encoding="utf-8")
+    err = tempfile.TemporaryFile("w+", encoding="utf-8", errors="backslashreplace")
+    saved_env, saved_argv, saved_streams = dict(os.environ), sys.argv, (sys.stdin, sys.stdout, sys.stderr)
+    saved_signals = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    logger = logging.getLogger("stscreds")
+    saved_logging = (list(logger.handlers), logger.level, logger.propagate)
+    os.environ.clear()
+    os.environ.update(env or cli_env(home))
+    sys.argv, sys.stdin, sys.stdout, sys.stderr = [STSCREDS, *args], given, out, err
+    common.reported = False  # as in a new process
+    try:
+        script.main()
+        code = 0
+    except SystemExit as exit:
+        if isinstance(exit.code, str):
+            print(exit.code, file=err)
+        code = exit.code if isinstance(exit.code, int) else int(exit.code is not None)
+    except Exception:  # what the interpreter does with an exception nobody caught
+        traceback.print_exc(file=err)
+        code = 1
+    finally:
+        sys.argv, (sys.stdin, sys.stdout, sys.stderr) = saved_argv, saved_streams
+        os.environ.clear()
+        os.environ.update(saved_env)
+        for number, handler in saved_signals.items():
+            signal.signal(number, handler)
+        logger.handlers[:] = saved_logging[0]
+        logger.setLevel(saved_logging[1])
+        logger.propagate = saved_logging[2]
+        given.close()
+    with out, err:
+        out.seek(0)
+        err.seek(0)
+        return subprocess.CompletedProcess([STSCREDS, *args], code, out.read(), err.read())
 
 
 @pytest.fixture

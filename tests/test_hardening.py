@@ -28,6 +28,7 @@ from conftest import (
     STSCREDS,
     IamUser,
     assert_one_line_failure,
+    cli,
     credentials_path,
     make_user,
     run,
@@ -356,7 +357,7 @@ def test_an_answer_that_is_not_aws_is_one_line_without_its_body(
     answer, debug: bool, initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy
 ) -> None:
     proxy.faults["GetSessionToken"] = answer
-    done = run(isolated_env, *(["--debug"] if debug else []), "auth", stdin="123456\n", env=env)
+    done = cli(isolated_env, *(["--debug"] if debug else []), "auth", stdin="123456\n", env=env)
     assert done.returncode == 1 and done.stdout == "" and "Traceback" not in done.stderr
     assert done.stderr.splitlines()[-1].startswith(f"stscreds: {proxy.url} did not answer sts:GetSessionToken like AWS")
     for fragment in ("AQoEXAMPLEH4", "wJalrXUtnFEMI"):

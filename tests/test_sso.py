@@ -28,6 +28,7 @@ from conftest import (
     WITH_FIXTURES,
     WaitProbe,
     assert_one_line_failure,
+    cli,
     examples,
     free_port,
     run,
@@ -187,13 +188,13 @@ def test_stscreds_uses_a_login_made_by_aws_sso_login(
         ("dev-admin", "111111111111", "AdministratorAccess"),
         ("legacy", "222222222222", "eks-admin"),
     ):
-        done = run(isolated_env, "read", "aws_access_key_id", "--profile", profile, env=sso_env)
+        done = cli(isolated_env, "read", "aws_access_key_id", "--profile", profile, env=sso_env)
         assert done.returncode == 0, done.stderr
         issued = fake.issued_credentials[-1]
         assert (issued["accountId"], issued["roleName"]) == (account, role)
         assert done.stdout.strip() == issued["accessKeyId"] == cached_roles(isolated_env)[profile]["aws_access_key_id"]
     before = len(fake.calls_to("GetRoleCredentials"))
-    assert run(isolated_env, "read", "aws_session_token", "-p", "legacy", env=sso_env).returncode == 0
+    assert cli(isolated_env, "read", "aws_session_token", "-p", "legacy", env=sso_env).returncode == 0
     assert len(fake.calls_to("GetRoleCredentials")) == before  # from the cache
     assert fake.calls_to("StartDeviceAuthorization") == []  # no new login
 
@@ -274,7 +275,7 @@ def test_configuration_mistakes_are_one_line(
 ) -> None:
     (isolated_env / ".aws" / "config").write_text(config)
     for args in (("read", "aws_session_token", "-p", profile), ("sso", "login", "-p", profile)):
-        done = run(isolated_env, *args, env=sso_env)
+        done = cli(isolated_env, *args, env=sso_env)
         assert_one_line_failure(done, 2)
         assert message in done.stderr
     assert fake.calls == []
@@ -283,7 +284,7 @@ def test_configuration_mistakes_are_one_line(
 def test_a_role_not_assigned_to_you_is_one_line(fake: SsoFake, isolated_env: Path, sso_env: dict[str, str]) -> None:
     seed_token(fake, isolated_env)
     fake.forbidden.add(("111111111111", "AdministratorAccess"))
-    done = run(isolated_env, "read", "aws_session_token", "-p", "dev-admin", env=sso_env)
+    done = cli(isolated_env, "read", "aws_session_token", "-p", "dev-admin", env=sso_env)
     assert_one_line_failure(done)
     assert "does not let you use role AdministratorAccess in account 111111111111 (ForbiddenException)" in done.stderr
 
@@ -294,7 +295,7 @@ def test_a_sign_in_code_that_expires_before_approval(
     fake.auto_approve_after = None  # nobody approves
     fake.device_code_expires_in = 1
     fake.interval = 1
-    done = run(isolated_env, "sso", "login", "--profile", "dev-admin", "--no-browser", env=sso_env)
+    done = cli(isolated_env, "sso", "login", "--profile", "dev-admin", "--no-browser", env=sso_env)
     assert_one_line_failure(done)
     assert "the sign-in code expired before it was approved" in done.stderr
     assert not (cache_dir(isolated_env) / SESSION_TOKEN_FILE).exists()
@@ -324,9 +325,9 @@ def test_logout_forgets_the_login_and_its_role_credentials(
     fake: SsoFake, isolated_env: Path, sso_env: dict[str, str], proxy: RecordingProxy
 ) -> None:
     seed_token(fake, isolated_env)
-    assert run(isolated_env, "read", "aws_session_token", "-p", "dev-admin", env=sso_env).returncode == 0
+    assert cli(isolated_env, "read", "aws_session_token", "-p", "dev-admin", env=sso_env).returncode == 0
     assert "dev-admin" in cached_roles(isolated_env)
-    done = run(isolated_env, "sso", "logout", "--sso-session", "corp", env=sso_env)
+    done = cli(isolated_env, "sso", "logout", "--sso-session", "corp", env=sso_env)
     assert done.returncode == 0, done.stderr
     assert "cleared the credentials of dev-admin" in done.stderr and len(fake.calls_to("Logout")) == 1
     assert not (cache_dir(isolated_env) / SESSION_TOKEN_FILE).exists() and "dev-admin" not in cached_roles(isolated_env)
@@ -341,7 +342,7 @@ def test_discover_lists_every_account_and_role_safely_named(
     seed_token(fake, isolated_env)
     # A name some other profile has: the discovered one gets its account ID added (issue 17).
     (isolated_env / ".aws" / "config").write_text(CONFIG + "\n[profile dev.ReadOnlyAccess]\nregion = x\n")
-    done = run(isolated_env, "sso", "discover", "--sso-session", "corp", env=sso_env)
+    done = cli(isolated_env, "sso", "discover", "--sso-session", "corp", env=sso_env)
     assert done.returncode == 0, done.stderr
     found = raw_config_parse_text(done.stdout, isolated_env)
     assert sorted(found) == sorted(
@@ -372,7 +373,7 @@ def test_discover_write_keeps_every_byte_and_the_cli_and_boto3_read_the_profiles
     seed_token(fake, isolated_env)
     config = isolated_env / ".aws" / "config"
     before = config.read_bytes()
-    done = run(isolated_env, "sso", "discover", "--write", "--name", "{account_id}-{role_name}", env=sso_env)
+    done = cli(isolated_env, "sso", "discover", "--write", "--name", "{account_id}-{role_name}", env=sso_env)
     assert done.returncode == 0 and done.stdout == "", done.stderr
     # dev-admin and legacy are two of the nine already, under other names: skipped.
     assert (
@@ -380,13 +381,13 @@ def test_discover_write_keeps_every_byte_and_the_cli_and_boto3_read_the_profiles
     )
     after = config.read_bytes()
     assert after.startswith(before)
-    cli = subprocess.run(
+    aws = subprocess.run(
         [AWS_BIN, "configure", "get", "sso_role_name", "--profile", "222222222222-admin"],
         capture_output=True,
         text=True,
         env=sso_env,
     )
-    assert cli.stdout.strip() == "admin", cli.stderr
+    assert aws.stdout.strip() == "admin", aws.stderr
     sdk = subprocess.run(
         [sys.executable, "-c", "import boto3; print(boto3.Session(profile_name='555555555555-PowerUserAccess').get_credentials().access_key)"],
         capture_output=True,
@@ -394,7 +395,7 @@ def test_discover_write_keeps_every_byte_and_the_cli_and_boto3_read_the_profiles
         env=sso_env,
     )  # fmt: skip
     assert sdk.stdout.strip() == fake.issued_credentials[-1]["accessKeyId"], sdk.stderr
-    again = run(isolated_env, "sso", "discover", "--write", "--name", "{account_id}-{role_name}", env=sso_env)
+    again = cli(isolated_env, "sso", "discover", "--write", "--name", "{account_id}-{role_name}", env=sso_env)
     assert "Added 0 profiles" in again.stderr and "Skipped 9" in again.stderr and config.read_bytes() == after
 
 
@@ -402,7 +403,7 @@ def test_discover_process_style_serves_tools_that_do_not_know_sso(
     fake: SsoFake, isolated_env: Path, sso_env: dict[str, str], proxy: RecordingProxy
 ) -> None:
     seed_token(fake, isolated_env)
-    done = run(isolated_env, "sso", "discover", "--write", "--style", "process", env=sso_env)
+    done = cli(isolated_env, "sso", "discover", "--write", "--style", "process", env=sso_env)
     assert done.returncode == 0, done.stderr
     written = raw_config_parse(str(isolated_env / ".aws" / "config"))["profile sandbox.PowerUserAccess"]
     assert written["credential_process"] == "stscreds credential-process --profile sandbox.PowerUserAccess"
@@ -456,7 +457,7 @@ def test_discovery_never_takes_a_name_another_profile_has_and_keeps_every_role(
 
     seed_token(fake, isolated_env)
     keystore.save_keys("prod", "AKIAPRODPRODPRODPROD", "long-term-secret")
-    done = run(isolated_env, "sso", "discover", "--write", "--name", "{account_name}", env=sso_env)
+    done = cli(isolated_env, "sso", "discover", "--write", "--name", "{account_name}", env=sso_env)
     assert done.returncode == 0, done.stderr
     written = raw_config_parse(str(isolated_env / ".aws" / "config"))
     assert "profile prod" not in written
@@ -491,7 +492,7 @@ def test_a_legacy_profile_logs_in_discovers_and_writes_as_aws_cli_v2_and_botocor
     assert_one_line_failure(before)  # no login yet, no terminal: what to run, naming the profile
     assert "run `stscreds sso login --profile legacy`" in before.stderr and "--sso-session `" not in before.stderr
 
-    done = run(isolated_env, "sso", "login", "--profile", "legacy", "--no-browser", env=sso_env)
+    done = cli(isolated_env, "sso", "login", "--profile", "legacy", "--no-browser", env=sso_env)
     assert done.returncode == 0, done.stderr
     # Exactly AWS CLI v2's two files: the token under sha1(start URL), with the registration beside
     # it in its order (an unscoped login has no refresh token); the registration under the key of
@@ -507,13 +508,13 @@ def test_a_legacy_profile_logs_in_discovers_and_writes_as_aws_cli_v2_and_botocor
     assert (token["clientId"], token["clientSecret"], token["registrationExpiresAt"]) == tuple(registration.values())
     assert fake.calls_to("RegisterClient")[0].body.get("scopes") is None  # type: ignore[union-attr]
 
-    listed = run(isolated_env, "sso", "discover", "--profile", "legacy", env=sso_env)
+    listed = cli(isolated_env, "sso", "discover", "--profile", "legacy", env=sso_env)
     assert listed.returncode == 0, listed.stderr
     assert raw_config_parse_text(listed.stdout, isolated_env)["profile sandbox.PowerUserAccess"] == {
         "sso_start_url": DEFAULT_START_URL, "sso_region": "eu-west-1",
         "sso_account_id": "555555555555", "sso_role_name": "PowerUserAccess",
     }  # fmt: skip
-    written = run(isolated_env, "sso", "discover", "--profile", "legacy", "--write", env=sso_env)
+    written = cli(isolated_env, "sso", "discover", "--profile", "legacy", "--write", env=sso_env)
     assert written.returncode == 0 and "Added 7 profiles" in written.stderr, written.stderr
     assert "Skipped 2 that have a profile already: dev-admin, legacy" in written.stderr
     # botocore's own SSO provider serves a written profile with this login, as AWS CLI v2 would.
@@ -527,7 +528,7 @@ def test_a_legacy_profile_logs_in_discovers_and_writes_as_aws_cli_v2_and_botocor
     assert sdk.stdout.split() == ["sso", fake.issued_credentials[-1]["accessKeyId"]]
     assert fake.calls_to("GetRoleCredentials")[-1].token == token["accessToken"]
     # And stscreds serves the legacy profile itself from the same login: no new one.
-    assert run(isolated_env, "read", "aws_access_key_id", "-p", "legacy", env=sso_env).returncode == 0
+    assert cli(isolated_env, "read", "aws_access_key_id", "-p", "legacy", env=sso_env).returncode == 0
     assert len(fake.calls_to("StartDeviceAuthorization")) == 1
 
 
@@ -562,7 +563,7 @@ def test_an_answer_that_is_not_iam_identity_centers_is_one_line_naming_the_endpo
         "discover": ("sso", "discover", "--sso-session", "corp", "--write"),
         "read": ("read", "aws_access_key_id", "-p", "dev-admin"),
     }[command]
-    done = run(isolated_env, *args, env=sso_env)
+    done = cli(isolated_env, *args, env=sso_env)
     assert_one_line_failure(done)
     line = done.stderr.splitlines()[-1]
     assert line.startswith(f"stscreds: {fake.url} did not answer ") and "like AWS" in line, line
@@ -591,14 +592,14 @@ def test_every_account_and_role_gets_its_own_profile_whatever_their_names(
     every = {(a["accountId"], role) for a in fake.accounts for role in a["roles"]}
     seed_token(fake, isolated_env)
     for pattern in ("{account_name}.{role_name}", "{account_name}", "{role_name}"):
-        done = run(isolated_env, "sso", "discover", "--name", pattern, env=sso_env)
+        done = cli(isolated_env, "sso", "discover", "--name", pattern, env=sso_env)
         assert done.returncode == 0, done.stderr
         found = raw_config_parse_text(done.stdout, isolated_env)
         served = {(values["sso_account_id"], values["sso_role_name"]) for values in found.values()}
         assert served == every and len(found) == len(every), (pattern, sorted(found))
-    done = run(isolated_env, "sso", "discover", "--name", "{account_name}", "--write", env=sso_env)
+    done = cli(isolated_env, "sso", "discover", "--name", "{account_name}", "--write", env=sso_env)
     assert done.returncode == 0 and "Added 7 profiles" in done.stderr, done.stderr
-    again = run(isolated_env, "sso", "discover", "--name", "{account_name}", "--write", env=sso_env)
+    again = cli(isolated_env, "sso", "discover", "--name", "{account_name}", "--write", env=sso_env)
     assert "Added 0 profiles" in again.stderr and "Skipped 7" in again.stderr  # skipped: the same account and role
 
 
@@ -647,7 +648,7 @@ def test_discover_write_keeps_the_config_files_mode_and_hard_links(
     link = tmp_path / "config-link"
     link.hardlink_to(config)
     inode = config.stat().st_ino
-    done = run(isolated_env, "sso", "discover", "--write", env=sso_env)
+    done = cli(isolated_env, "sso", "discover", "--write", env=sso_env)
     assert done.returncode == 0 and "Added 7 profiles" in done.stderr, done.stderr
     assert config.stat().st_ino == inode and link.read_bytes() == config.read_bytes()
     assert stat.S_IMODE(config.stat().st_mode) == 0o644 and "[profile sandbox.PowerUserAccess]" in link.read_text()
