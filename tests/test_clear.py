@@ -18,6 +18,7 @@ from conftest import (
     ScriptedUI,
     assert_one_line_failure,
     broker_for,
+    cli,
     credentials_path,
     examples,
     read_value,
@@ -94,7 +95,7 @@ def test_clear_forgets_the_session_and_everything_got_through_it(
     path = credentials_path(isolated_env)
     session_key = raw_config_parse(str(path))["default"]["aws_access_key_id"]
     login = everything_cached.read_bytes()
-    done = run(isolated_env, "clear", env=env)
+    done = run(isolated_env, "clear", env=env)  # a process, as a person runs it; the rest in-process
     assert done.returncode == 0 and done.stdout == "", done.stderr
     assert done.stderr.splitlines() == [
         f"Forgot the session of 'default' ({session_key[:4]}…{session_key[-4:]}) in {path}, "
@@ -108,7 +109,7 @@ def test_clear_forgets_the_session_and_everything_got_through_it(
     assert everything_cached.read_bytes() == login  # the IAM Identity Center login too
     assert proxy.calls == []
     # The next read asks for a code.
-    done = run(isolated_env, "read", "aws_session_token", stdin="123456\n", env=env)
+    done = cli(isolated_env, "read", "aws_session_token", stdin="123456\n", env=env)
     assert done.returncode == 0, done.stderr
     assert proxy.actions.count("sts:GetSessionToken") == 1
 
@@ -117,14 +118,14 @@ def test_clear_of_a_role_or_an_sso_profile_forgets_what_rests_on_it_only(
     everything_cached: Path, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy
 ) -> None:
     session = credentials_path(isolated_env).read_bytes()
-    done = run(isolated_env, "clear", "--profile", "prod", env=env)
+    done = cli(isolated_env, "clear", "--profile", "prod", env=env)
     assert done.returncode == 0, done.stderr
     assert "Forgot the cached credentials of 'prod', 'chained'" in done.stderr and "session" not in done.stderr
     assert cached(isolated_env) == ["portal", "portal-role"]
     assert credentials_path(isolated_env).read_bytes() == session
-    done = run(isolated_env, "clear", "-p", "portal", env=env)
+    done = cli(isolated_env, "clear", "-p", "portal", env=env)
     assert "Forgot the cached credentials of 'portal', 'portal-role'" in done.stderr and cached(isolated_env) == []
-    done = run(isolated_env, "clear", "-p", "mfa", env=env)  # an alias of default
+    done = cli(isolated_env, "clear", "-p", "mfa", env=env)  # an alias of default
     assert "That profile is an alias of 'default'" in done.stderr and "Forgot the session of 'default'" in done.stderr
     # The role is assumed again with the session it rests on, without a prompt once that is renewed.
     ui = ScriptedUI("123456")
@@ -145,17 +146,17 @@ def test_clear_all_and_what_it_never_touches(
         + f"\n[work]\n# mine\naws_access_key_id = {user.access_key_id}\naws_secret_access_key = {user.secret_access_key}\n",
     )
     before_work = raw_config_parse(str(path))["work"]
-    done = run(isolated_env, "clear", "--all", env=env)
+    done = cli(isolated_env, "clear", "--all", env=env)
     assert done.returncode == 0, done.stderr
     assert "Forgot the session of 'default'" in done.stderr and "'work'" not in done.stderr
     assert cached(isolated_env) == []
     assert raw_config_parse(str(path)) == {"work": before_work}  # a long-term pair is no session
     assert "# mine" in path.read_text()
-    done = run(isolated_env, "clear", "--all", env=env)
+    done = cli(isolated_env, "clear", "--all", env=env)
     assert done.returncode == 0 and "Nothing to forget" in done.stderr
-    done = run(isolated_env, "clear", "--all", "--profile", "prod", env=env)
+    done = cli(isolated_env, "clear", "--all", "--profile", "prod", env=env)
     assert_one_line_failure(done, 2)
-    done = run(isolated_env, "clear", "--profile", "nope", env=env)
+    done = cli(isolated_env, "clear", "--profile", "nope", env=env)
     assert_one_line_failure(done)
     assert "no profile 'nope'" in done.stderr
 

@@ -21,6 +21,7 @@ from conftest import (
     EXPIRED_SESSION,
     IamUser,
     assert_one_line_failure,
+    cli,
     credentials_path,
     run,
     write_credentials,
@@ -168,7 +169,7 @@ def test_console_print_gives_only_the_link_for_an_sso_role(
     from test_sso import seed_token
 
     seed_token(sso, isolated_env)
-    done = run(isolated_env, "console", "--print", "-p", "dev-admin", env=console_env)
+    done = cli(isolated_env, "console", "--print", "-p", "dev-admin", env=console_env)
     assert done.returncode == 0, done.stderr
     assert browser.urls() == []  # --print opens nothing
     url = done.stdout.removesuffix("\n")
@@ -205,7 +206,7 @@ def test_an_mfa_session_cannot_sign_in_and_the_line_names_the_way_out(
 ) -> None:
     write_credentials(isolated_env, EXPIRED_SESSION)
     proxy.calls.clear()
-    done = run(isolated_env, "console", "-p", profile, stdin="123456\n", env=console_env)
+    done = cli(isolated_env, "console", "-p", profile, stdin="123456\n", env=console_env)
     assert_one_line_failure(done, 2)
     assert "is an MFA session (sts:GetSessionToken)" in done.stderr and "add a role profile on it" in done.stderr
     assert "source_profile = default" in done.stderr and "`stscreds console --profile NAME`" in done.stderr
@@ -232,10 +233,10 @@ def test_keys_of_another_tool_sign_in_only_when_they_are_a_roles(
         f"[other-session]\naws_access_key_id = {session['AccessKeyId']}\n"
         f"aws_secret_access_key = {session['SecretAccessKey']}\naws_session_token = {session['SessionToken']}\n{ends}",
     )
-    done = run(isolated_env, "console", "--print", "-p", "other-role", env=console_env)
+    done = cli(isolated_env, "console", "--print", "-p", "other-role", env=console_env)
     assert done.returncode == 0, done.stderr
     assert sent_session(federation)["sessionId"] == role["AccessKeyId"]
-    refused = run(isolated_env, "console", "--print", "-p", "other-session", env=console_env)
+    refused = cli(isolated_env, "console", "--print", "-p", "other-session", env=console_env)
     assert_one_line_failure(refused, 2)
     assert "not of a role" in refused.stderr and len(federation.calls_to("getSigninToken")) == 1
 
@@ -259,7 +260,7 @@ def test_an_answer_that_is_not_the_federation_endpoints_is_one_line_and_opens_no
 ) -> None:
     state.authenticate(isolated_env)
     federation.fail_next("getSigninToken", status, body)
-    done = run(isolated_env, "console", "-p", "prod", env=console_env)
+    done = cli(isolated_env, "console", "-p", "prod", env=console_env)
     assert_one_line_failure(done)
     assert f"{federation.federation_url} did not answer getSigninToken like AWS (HTTP {status}" in done.stderr
     assert "Hotel" not in done.stderr and "Proxy Authentication" not in done.stderr and browser.urls() == []
@@ -274,7 +275,7 @@ def test_credentials_the_endpoint_refuses_are_one_line(
 ) -> None:
     state.authenticate(isolated_env)
     federation.reset()  # it no longer knows moto's role sessions: "Invalid credentials parameter"
-    done = run(isolated_env, "console", "-p", "prod", env=console_env)
+    done = cli(isolated_env, "console", "-p", "prod", env=console_env)
     assert_one_line_failure(done)
     assert f"profile 'prod': {federation.federation_url} refused the credentials (HTTP 400)" in done.stderr
     assert federation.calls[-1].error == "unknown-credentials" and browser.urls() == []
@@ -288,7 +289,7 @@ def test_the_sign_in_link_is_never_logged_and_goes_only_to_the_browser_or_stdout
     initialised: IamUser, isolated_env: Path, console_env: dict[str, str], federation: FederationFake
 ) -> None:
     state.authenticate(isolated_env)
-    done = run(isolated_env, "--debug", "console", "--print", "-p", "prod", env=console_env)
+    done = cli(isolated_env, "--debug", "console", "--print", "-p", "prod", env=console_env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "getSigninToken" in done.stderr  # the exchange was logged
     token = federation.tokens[-1].token
@@ -329,22 +330,22 @@ def test_duration_renews_credentials_that_would_not_last_and_refuses_what_no_rol
     proxy: RecordingProxy,
 ) -> None:
     state.authenticate(isolated_env)
-    assert run(isolated_env, "console", "--print", "-p", "prod", env=console_env).returncode == 0
+    assert cli(isolated_env, "console", "--print", "-p", "prod", env=console_env).returncode == 0
     first = cached(isolated_env)["prod"]["aws_access_key_id"]
-    assert run(isolated_env, "console", "--print", "-p", "prod", env=console_env).returncode == 0
+    assert cli(isolated_env, "console", "--print", "-p", "prod", env=console_env).returncode == 0
     assert cached(isolated_env)["prod"]["aws_access_key_id"] == first  # 15 minutes left is enough by default
     # An hour: the role's credentials, made moments ago, have a little less: assumed again.
-    done = run(isolated_env, "console", "--print", "-p", "prod", "--duration", "1h", env=console_env)
+    done = cli(isolated_env, "console", "--print", "-p", "prod", "--duration", "1h", env=console_env)
     assert done.returncode == 0, done.stderr
     assert cached(isolated_env)["prod"]["aws_access_key_id"] != first
     assert sent_session(federation)["sessionId"] == cached(isolated_env)["prod"]["aws_access_key_id"]
     # Two hours: no role assumed with temporary credentials lasts that long. Refused before any call.
     proxy.calls.clear()
     calls = len(federation.calls)
-    refused = run(isolated_env, "console", "-p", "prod", "--duration", "2h", env=console_env)
+    refused = cli(isolated_env, "console", "-p", "prod", "--duration", "2h", env=console_env)
     assert_one_line_failure(refused, 2)
     assert "an hour at most" in refused.stderr and proxy.calls == [] and len(federation.calls) == calls
-    bad = run(isolated_env, "console", "-p", "prod", "--duration", "13h", env=console_env)
+    bad = cli(isolated_env, "console", "-p", "prod", "--duration", "13h", env=console_env)
     assert_one_line_failure(bad, 2)
     assert "15m to 12h" in bad.stderr
 
@@ -356,12 +357,12 @@ def test_an_sso_role_whose_credentials_end_too_soon_for_the_duration(
 
     seed_token(sso, isolated_env)
     sso.credentials_ttl = 3600  # the permission set's session: an hour
-    done = run(isolated_env, "console", "--print", "-p", "dev-admin", "--duration", "2h", env=console_env)
+    done = cli(isolated_env, "console", "--print", "-p", "dev-admin", "--duration", "2h", env=console_env)
     assert_one_line_failure(done)
     assert "last only until" in done.stderr and "shorter --duration" in done.stderr
     assert federation.calls == []
     sso.credentials_ttl = 4 * 3600
-    done = run(isolated_env, "console", "--print", "-p", "dev-admin", "--duration", "2h", env=console_env)
+    done = cli(isolated_env, "console", "--print", "-p", "dev-admin", "--duration", "2h", env=console_env)
     assert done.returncode == 0, done.stderr
     assert sent_session(federation)["sessionId"] == sso.issued_credentials[-1]["accessKeyId"]
     assert len(sso.calls_to("GetRoleCredentials")) == 2  # fetched again for the longer duration

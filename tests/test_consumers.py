@@ -21,6 +21,7 @@ from conftest import (
     STSCREDS,
     IamUser,
     assert_one_line_failure,
+    cli,
     credentials_path,
     examples,
     faketime,
@@ -145,7 +146,7 @@ def test_env_refuses_an_unknown_shell(authenticated: IamUser, isolated_env: Path
 
 
 def test_auth_output_env(initialised: IamUser, isolated_env: Path, env: dict[str, str]) -> None:
-    done = run(isolated_env, "auth", "--output-env", stdin="123456\n", env=env)
+    done = cli(isolated_env, "auth", "--output-env", stdin="123456\n", env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout == outputs.shell_script(Credentials.from_ini(session(isolated_env)), "sh", "default")  # type: ignore[arg-type]
     assert "Wrote credentials" in done.stderr
@@ -346,7 +347,7 @@ def test_status_without_a_session(isolated_env: Path, env: dict[str, str]) -> No
 
 
 def test_whoami(initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy) -> None:
-    done = run(isolated_env, "whoami", env=env)
+    done = cli(isolated_env, "whoami", env=env)
     assert done.returncode == 0, done.stderr
     assert f"User:       {initialised.name}" in done.stdout
     assert f"MFA device: {initialised.mfa_serials[0]}" in done.stdout
@@ -365,18 +366,18 @@ def code_script(folder: Path, output: str = "123456", exit_code: int = 0) -> str
 
 
 def test_auth_mfa_code_for_scripts(initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy) -> None:
-    done = run(isolated_env, "auth", "--mfa-code", "246810", env=env)
+    done = cli(isolated_env, "auth", "--mfa-code", "246810", env=env)
     assert done.returncode == 0, done.stderr
     assert proxy.last("GetSessionToken").params["TokenCode"] == "246810"
     proxy.calls.clear()
-    assert_one_line_failure(run(isolated_env, "auth", "--mfa-code", "24681", env=env), 2)
+    assert_one_line_failure(cli(isolated_env, "auth", "--mfa-code", "24681", env=env), 2)
     assert proxy.calls == []
 
 
 def test_auth_mfa_command(
     initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy, tmp_path: Path
 ) -> None:
-    done = run(isolated_env, "auth", "--mfa-command", code_script(tmp_path, "135 790"), env=env)
+    done = cli(isolated_env, "auth", "--mfa-command", code_script(tmp_path, "135 790"), env=env)
     assert done.returncode == 0, done.stderr
     assert "Touch your key" in done.stderr
     assert proxy.last("GetSessionToken").params["TokenCode"] == "135790"
@@ -397,7 +398,7 @@ def test_a_failing_mfa_command_is_one_line(
     tmp_path: Path,
 ) -> None:
     command = code_script(tmp_path, output, exit_code) if output is not None else "no-such-mfa-tool --code"
-    done = run(isolated_env, "auth", "--mfa-command", command, env=env)
+    done = cli(isolated_env, "auth", "--mfa-command", command, env=env)
     assert_one_line_failure(done)
     assert message in done.stderr
     assert "sts:GetSessionToken" not in proxy.actions
@@ -418,15 +419,15 @@ def test_the_mfa_command_stored_at_init_renews_credential_process(
     user: IamUser, isolated_env: Path, env: dict[str, str], tmp_path: Path
 ) -> None:
     keys = f"{user.access_key_id}\n{user.secret_access_key}\n"
-    assert run(isolated_env, "init", "--mfa-command", code_script(tmp_path), stdin=keys, env=env).returncode == 0
+    assert cli(isolated_env, "init", "--mfa-command", code_script(tmp_path), stdin=keys, env=env).returncode == 0
     write_credentials(isolated_env, EXPIRED_SESSION)
     done = no_terminal(isolated_env, "credential-process", env=env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["SessionToken"] == session(isolated_env)["aws_session_token"]
     # Running init again without the option keeps it; an empty one removes it (and asks for no keys).
-    assert run(isolated_env, "init", "--force", stdin=keys, env=env).returncode == 0
+    assert cli(isolated_env, "init", "--force", stdin=keys, env=env).returncode == 0
     assert keystore.settings("default")[keystore.MFA_COMMAND] == code_script(tmp_path)
-    assert run(isolated_env, "init", "--mfa-command", "", env=env).returncode == 0
+    assert cli(isolated_env, "init", "--mfa-command", "", env=env).returncode == 0
     assert keystore.MFA_COMMAND not in keystore.settings("default")
 
 

@@ -20,6 +20,7 @@ from conftest import (
     STSCREDS,
     IamUser,
     assert_one_line_failure,
+    cli,
     cli_env,
     credentials_path,
     make_user,
@@ -95,7 +96,7 @@ def test_moving_in_from_aws_configure_keeps_the_pair_and_auth_turns_the_file_int
     assert [(c.action, c.access_key_id) for c in proxy.calls] == [("GetUser", user.access_key_id)]
     assert path.read_bytes() == before  # left for auth
     # The stored pair in [default] is replaced by the session, as before.
-    done = run(isolated_env, "auth", stdin="123456\n", env=env)
+    done = cli(isolated_env, "auth", stdin="123456\n", env=env)
     assert done.returncode == 0, done.stderr
     section = raw_config_parse(str(path))["default"]
     assert section["aws_access_key_id"] != user.access_key_id and section["aws_session_token"]
@@ -149,7 +150,7 @@ def test_init_asks_before_replacing_a_stored_pair_and_needs_force_elsewhere(
     keys = f"{bob.access_key_id}\n{bob.secret_access_key}\n"
     stored = key_store(isolated_env)
     proxy.calls.clear()
-    done = run(isolated_env, "init", stdin=keys, env=env)
+    done = cli(isolated_env, "init", stdin=keys, env=env)
     assert_one_line_failure(done, 2)
     assert f"profile 'default' holds {mask(initialised.access_key_id)} (alice) already: pass --force" in done.stderr
     assert key_store(isolated_env) == stored and proxy.calls == []
@@ -284,7 +285,7 @@ def test_no_way_to_ask_for_a_code_is_one_line_before_any_call(
     assert proxy.calls == []  # no iam:GetUser first
     assert path.read_text() == EXPIRED_SESSION
     # A code that is not one is refused before any call too.
-    done = run(isolated_env, "read", "aws_session_token", stdin="12345\n", env=env)
+    done = cli(isolated_env, "read", "aws_session_token", stdin="12345\n", env=env)
     assert_one_line_failure(done, 2)
     assert "must be the 6 digits" in done.stderr and proxy.calls == []
 
@@ -295,7 +296,7 @@ def test_no_way_to_ask_for_a_code_is_one_line_before_any_call(
 def test_a_fresh_home_points_at_init(isolated_env: Path) -> None:
     env = cli_env(isolated_env)
     for args in (("status",), ("status", "--json"), ("auth",), ("read", "aws_session_token"), ("env",), ("clear",)):
-        done = run(isolated_env, *args, env=env)
+        done = cli(isolated_env, *args, env=env)
         assert_one_line_failure(done)
         assert "run `stscreds init`" in done.stderr, (args, done.stderr)
         assert "stscreds auth" not in done.stderr

@@ -1,7 +1,8 @@
 """What an adversarial review of the released CLI found (issue 9), one test per finding, grouped
 by the class of defect, with the siblings found in each class since.
 
-Each drives the installed CLI as a person would, against moto behind the recording proxy.
+Each drives the installed CLI as a person would, against moto behind the recording proxy (or
+its entry point in-process, conftest.cli, where the process adds nothing a person would see).
 Read-only file systems and bind-mounted files are made for real, inside a private mount
 namespace (`unshare --mount`): root ignores permission bits, so chmod cannot stand in for them.
 """
@@ -101,7 +102,7 @@ def test_the_lock_is_never_followed_through_a_symlink(
     locks = isolated_env / ".stscreds" / "locks"
     locks.mkdir(mode=0o700)
     (locks / "session.default").symlink_to(victim)
-    done = run(isolated_env, "auth", stdin="123456\n", env=env)
+    done = cli(isolated_env, "auth", stdin="123456\n", env=env)
     assert_one_line_failure(done)
     assert "is a symbolic link; stscreds does not follow it" in done.stderr
     assert victim.exists() != dangling and (dangling or victim.read_text() == "precious\n")
@@ -114,7 +115,7 @@ def test_the_locks_folder_is_never_followed_through_a_symlink(
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (isolated_env / ".stscreds" / "locks").symlink_to(elsewhere)
-    done = run(isolated_env, "auth", stdin="123456\n", env=env)
+    done = cli(isolated_env, "auth", stdin="123456\n", env=env)
     assert_one_line_failure(done)
     assert "stscreds will not lock in it" in done.stderr
     assert list(elsewhere.iterdir()) == []
@@ -127,14 +128,14 @@ def test_a_lock_that_is_a_fifo_or_a_hard_link(
     locks = isolated_env / ".stscreds" / "locks"
     locks.mkdir(mode=0o700)
     os.mkfifo(locks / "session.default")
-    done = run(isolated_env, "auth", stdin="123456\n", env=env)
+    done = cli(isolated_env, "auth", stdin="123456\n", env=env)
     assert_one_line_failure(done)
     assert "is not a regular file; stscreds will not use it as its lock" in done.stderr
     (locks / "session.default").unlink()
     victim = tmp_path / "victim"
     victim.write_text("precious\n")
     os.link(victim, locks / "session.default")
-    done = run(isolated_env, "auth", stdin="123456\n", env=env)
+    done = cli(isolated_env, "auth", stdin="123456\n", env=env)
     assert_one_line_failure(done)
     assert "a hard link to another file" in done.stderr and victim.read_text() == "precious\n"
     asks_for_no_code(done, proxy)
@@ -204,7 +205,7 @@ def test_an_edit_botocore_would_read_differently_is_refused_before_the_code(
 ) -> None:
     # A new [default] would inherit a [DEFAULT] value botocore cannot nest.
     path = write_credentials(isolated_env, "[DEFAULT]\nregion =\n  no equals sign\n")
-    done = run(isolated_env, "auth", stdin="123456\n", env=env)
+    done = cli(isolated_env, "auth", stdin="123456\n", env=env)
     assert_one_line_failure(done)
     assert "not writing [default]: botocore would then read other settings differently" in done.stderr
     asks_for_no_code(done, proxy)
@@ -257,7 +258,7 @@ def test_bookkeeping_in_a_read_only_key_store_cannot_fail_auth(
     done = in_namespace(read_only(store), isolated_env, "auth", env=env, stdin="123456\n")
     assert done.returncode == 0, done.stderr
     assert "stscreds:" not in done.stderr and store.read_bytes() == before
-    assert run(isolated_env, "read", "aws_session_token", env=env).returncode == 0
+    assert cli(isolated_env, "read", "aws_session_token", env=env).returncode == 0
 
 
 @needs_mounts
@@ -386,12 +387,12 @@ def test_a_stale_aws_security_token_is_replaced(
 
 def test_aws_profile_naming_the_profile_being_created(user: IamUser, isolated_env: Path, env: dict[str, str]) -> None:
     env = {**env, "AWS_PROFILE": "work"}
-    done = run(
+    done = cli(
         isolated_env, "init", "--profile", "work", stdin=f"{user.access_key_id}\n{user.secret_access_key}\n", env=env
     )
     assert done.returncode == 0, done.stderr
-    assert run(isolated_env, "whoami", "--profile", "work", env=env).returncode == 0
-    assert run(isolated_env, "auth", "--profile", "work", stdin="123456\n", env=env).returncode == 0
+    assert cli(isolated_env, "whoami", "--profile", "work", env=env).returncode == 0
+    assert cli(isolated_env, "auth", "--profile", "work", stdin="123456\n", env=env).returncode == 0
 
 
 def test_aws_shared_credentials_file_resolves_as_botocore_resolves_it(
@@ -399,9 +400,9 @@ def test_aws_shared_credentials_file_resolves_as_botocore_resolves_it(
 ) -> None:
     write_credentials(isolated_env, EXPIRED_SESSION.replace("2020-01-01T00:00:00Z", "2999-01-01T00:00:00Z"))
     empty = {**env, "AWS_SHARED_CREDENTIALS_FILE": ""}  # botocore and the AWS CLI read no file
-    done = run(isolated_env, "status", env=empty)
+    done = cli(isolated_env, "status", env=empty)
     assert done.returncode == 1 and "no session" in done.stdout
-    done = run(isolated_env, "auth", stdin="123456\n", env=empty)
+    done = cli(isolated_env, "auth", stdin="123456\n", env=empty)
     assert_one_line_failure(done)
     assert "AWS_SHARED_CREDENTIALS_FILE is set but empty" in done.stderr
     asks_for_no_code(done, proxy)
@@ -422,7 +423,7 @@ def test_aws_shared_credentials_file_resolves_as_botocore_resolves_it(
     )
     assert boto3_sees.stdout.strip() == raw_config_parse(str(work / "rel" / "creds"))["default"]["aws_session_token"]
     tilde = {**env, "AWS_SHARED_CREDENTIALS_FILE": "~/elsewhere/creds"}
-    assert run(isolated_env, "auth", stdin="123456\n", env=tilde).returncode == 0
+    assert cli(isolated_env, "auth", stdin="123456\n", env=tilde).returncode == 0
     assert (isolated_env / "elsewhere" / "creds").exists()
 
 
@@ -480,7 +481,7 @@ def test_the_mfa_commands_stderr_reaches_the_terminal_under_credential_process(
 def test_an_mfa_command_that_prints_too_much(
     initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy
 ) -> None:
-    done = run(isolated_env, "auth", "--mfa-command", "yes 123456", env=env)
+    done = cli(isolated_env, "auth", "--mfa-command", "yes 123456", env=env)
     assert_one_line_failure(done)
     assert "printed more than a code" in done.stderr
     assert "sts:GetSessionToken" not in proxy.actions

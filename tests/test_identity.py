@@ -18,6 +18,7 @@ from conftest import (
     AWS_BIN,
     IamUser,
     assert_one_line_failure,
+    cli,
     credentials_path,
     make_user,
     run,
@@ -53,7 +54,7 @@ def assume_calls(proxy: RecordingProxy) -> list[tuple[str, str]]:
 
 
 def read(home: Path, env: dict[str, str], *args: str) -> str:
-    done = run(home, "read", "aws_access_key_id", *args, env=env)
+    done = cli(home, "read", "aws_access_key_id", *args, env=env)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
@@ -74,13 +75,13 @@ def test_the_key_store_is_never_written_through_the_shared_credentials_file(
         env = {**env, "AWS_SHARED_CREDENTIALS_FILE": str(store)}
     proxy.calls.clear()
     for args in (("auth",), ("read", "aws_session_token")):
-        done = run(isolated_env, *args, stdin="123456\n", env=env)
+        done = cli(isolated_env, *args, stdin="123456\n", env=env)
         assert_one_line_failure(done)
         assert "key store and also the shared credentials file" in done.stderr
     assert proxy.calls == []  # refused before any prompt or call
     assert store.read_bytes() == before
     # Nor the reverse: init never writes the keys where sessions go.
-    done = run(isolated_env, "init", stdin=f"{initialised.access_key_id}\n{initialised.secret_access_key}\n", env=env)
+    done = cli(isolated_env, "init", stdin=f"{initialised.access_key_id}\n{initialised.secret_access_key}\n", env=env)
     assert_one_line_failure(done)
     assert store.read_bytes() == before and proxy.calls == []
 
@@ -94,16 +95,16 @@ def test_keys_of_another_user_drop_everything_the_old_keys_got(
     alice_role = read(isolated_env, env, "-p", "prod")
     assert (isolated_env / ".stscreds" / "cache").read_text().count("[prod]") == 1
     bob = make_user(moto_port, "bob")
-    done = run(isolated_env, "init", "--force", stdin=f"{bob.access_key_id}\n{bob.secret_access_key}\n", env=env)
+    done = cli(isolated_env, "init", "--force", stdin=f"{bob.access_key_id}\n{bob.secret_access_key}\n", env=env)
     assert done.returncode == 0, done.stderr
     assert "another IAM user's: forgot the session in [default], the credentials of 'prod'" in done.stderr
     assert "aws_session_token" not in raw_config_parse(str(credentials_path(isolated_env)))["default"]
     assert "[prod]" not in (isolated_env / ".stscreds" / "cache").read_text()
-    status = json.loads(run(isolated_env, "status", "--json", env=env).stdout)
+    status = json.loads(cli(isolated_env, "status", "--json", env=env).stdout)
     assert status["user_arn"].endswith(":user/bob") and status["long_term_key_created"] is None
     # The next read asks for a code and gets the role with bob's session.
     proxy.calls.clear()
-    done = run(isolated_env, "read", "aws_access_key_id", "-p", "prod", stdin="123456\n", env=env)
+    done = cli(isolated_env, "read", "aws_access_key_id", "-p", "prod", stdin="123456\n", env=env)
     assert done.returncode == 0, done.stderr
     bob_role = done.stdout.strip()
     assert bob_role != alice_role
@@ -122,7 +123,7 @@ def test_new_keys_of_the_same_user_keep_the_session(
         aws_access_key_id="admin", aws_secret_access_key="admin",
     )  # fmt: skip
     key = iam.create_access_key(UserName=initialised.name)["AccessKey"]
-    done = run(isolated_env, "init", "--force", stdin=f"{key['AccessKeyId']}\n{key['SecretAccessKey']}\n", env=env)
+    done = cli(isolated_env, "init", "--force", stdin=f"{key['AccessKeyId']}\n{key['SecretAccessKey']}\n", env=env)
     assert done.returncode == 0 and "forgot" not in done.stderr, done.stderr
     assert raw_config_parse(str(credentials_path(isolated_env)))["default"]["aws_access_key_id"] == session
 
@@ -158,7 +159,7 @@ def test_an_alias_stands_for_whatever_its_target_is(
 ) -> None:
     role_key = read(isolated_env, env, "-p", "prod")
     assert read(isolated_env, env, "-p", "prod-cached") == role_key
-    status = run(isolated_env, "status", "-p", "prod-cached", env=env)
+    status = cli(isolated_env, "status", "-p", "prod-cached", env=env)
     assert status.returncode == 0 and "Alias of:    prod" in status.stdout and PROD in status.stdout, status.stderr
     done = run(isolated_env, "exec", "-p", "prod-cached", "--", "sh", "-c", "echo $AWS_ACCESS_KEY_ID", env=env)
     assert done.stdout.strip() == role_key, done.stderr
@@ -182,7 +183,7 @@ def test_aws_profile_names_the_profile_as_for_botocore(
     done = run(isolated_env, "exec", "--", AWS_BIN, "sts", "get-caller-identity", env=as_prod)
     assert done.returncode == 0, done.stderr
     assert [c.access_key_id for c in proxy.calls] == [role_key]  # the command ran as prod
-    status = json.loads(run(isolated_env, "status", "--json", env=as_prod).stdout)
+    status = json.loads(cli(isolated_env, "status", "--json", env=as_prod).stdout)
     assert status["profile"] == "prod" and status["role_arn"] == PROD
     library = subprocess.run(
         [sys.executable, "-c", "import stscreds; print(stscreds.get_credentials().access_key_id)"],
@@ -200,7 +201,7 @@ def test_a_role_naming_another_users_mfa_device_is_refused_before_assume_role(
 ) -> None:
     stranger = "arn:aws:iam::123456789012:mfa/mallory"
     (isolated_env / ".aws" / "config").write_text(ROLES.replace("region = eu-west-1", f"mfa_serial = {stranger}"))
-    done = run(isolated_env, "read", "aws_access_key_id", "-p", "prod", env=env)
+    done = cli(isolated_env, "read", "aws_access_key_id", "-p", "prod", env=env)
     assert_one_line_failure(done)
     assert f"profile 'prod' names mfa_serial {stranger}, which is not an MFA device" in done.stderr
     assert assume_calls(proxy) == []

@@ -23,6 +23,7 @@ from conftest import (
     STSCREDS,
     IamUser,
     assert_one_line_failure,
+    cli,
     moto_admin,
     run,
 )
@@ -60,16 +61,16 @@ def test_the_keys_age_is_looked_up_once_shown_and_warned_about(
     user: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy, store_keys
 ) -> None:
     store_keys(user)
-    assert run(isolated_env, "auth", stdin="123456\n", env=env).returncode == 0
+    assert cli(isolated_env, "auth", stdin="123456\n", env=env).returncode == 0
     made = keystore.settings("default")[keystore.KEY_CREATED]
     assert proxy.actions.count("iam:ListAccessKeys") == 1 and made.endswith("Z")
     proxy.calls.clear()
-    assert run(isolated_env, "auth", stdin="123456\n", env=env).returncode == 0
+    assert cli(isolated_env, "auth", stdin="123456\n", env=env).returncode == 0
     assert "iam:ListAccessKeys" not in proxy.actions  # remembered
 
     old = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 100 * 86400))
     keystore.save_settings("default", {keystore.KEY_CREATED: old})
-    done = run(isolated_env, "auth", stdin="123456\n", env=env)
+    done = cli(isolated_env, "auth", stdin="123456\n", env=env)
     assert done.returncode == 0
     assert "Warning: your long-term access key is 100 days old; rotate it with `stscreds rotate`." in done.stderr
     status = run(isolated_env, "status", env=env)

@@ -20,6 +20,7 @@ from conftest import (
     WITH_FIXTURES,
     IamUser,
     assert_one_line_failure,
+    cli,
     cli_env,
     examples,
     run,
@@ -74,7 +75,7 @@ def test_a_renewal_through_an_mfa_command_shows_its_program_only(
         "PATH": f"{folder}{os.pathsep}{env['PATH']}",
         "STSCREDS_MFA_COMMAND": f"oathtool --totp -b {SEED}",
     }
-    done = run(isolated_env, "--debug", "read", "aws_session_token", env=env)
+    done = cli(isolated_env, "--debug", "read", "aws_session_token", env=env)
     assert done.returncode == 0, done.stderr
     assert "from 'oathtool'." in done.stderr
     assert SEED not in done.stderr and "--totp" not in done.stderr
@@ -134,7 +135,7 @@ def test_a_role_setting_continued_onto_a_next_line_is_refused_before_any_call(
     state.authenticate(isolated_env)
     write_config(isolated_env, continued(key))
     proxy.calls.clear()
-    done = run(isolated_env, "read", "aws_access_key_id", "--profile", "prod", env=env)
+    done = cli(isolated_env, "read", "aws_access_key_id", "--profile", "prod", env=env)
     assert_one_line_failure(done, 2)
     assert f"profile 'prod': {key} is continued onto a next line" in done.stderr
     assert proxy.calls == []  # no AssumeRole, no GetCallerIdentity for a session name: nothing
@@ -149,7 +150,7 @@ def test_an_sso_setting_continued_onto_a_next_line_is_refused_before_any_call(
     seed_token(fake, isolated_env)
     config = SSO_CONFIG.replace("sso_account_id = 111111111111", "sso_account_id = 111111111111\n  222222222222")
     (isolated_env / ".aws" / "config").write_text(config)
-    done = run(isolated_env, "read", "aws_access_key_id", "--profile", "dev-admin", env=sso_env)
+    done = cli(isolated_env, "read", "aws_access_key_id", "--profile", "dev-admin", env=sso_env)
     assert_one_line_failure(done, 2)
     assert "profile 'dev-admin': sso_account_id is continued onto a next line" in done.stderr
     assert fake.calls_to("GetRoleCredentials") == []  # it once asked for account '111111111111\n222222222222'
@@ -182,14 +183,14 @@ def test_the_cache_is_never_asked_to_store_what_it_cannot(key: str, value: str, 
 
 @pytest.mark.parametrize("args", [(), ("sso",)], ids=["stscreds", "stscreds sso"])
 def test_a_group_alone_shows_its_help_and_no_empty_error_line(args: tuple[str, ...], isolated_env: Path) -> None:
-    done = run(isolated_env, *args)
+    done = cli(isolated_env, *args)
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr.startswith(f"Usage: {' '.join(['stscreds', *args])} [OPTIONS] COMMAND [ARGS]...\n")
     assert not [line for line in done.stderr.splitlines() if line.startswith("stscreds:")], done.stderr
 
 
 def test_assume_all_without_role_profiles_says_what_is_missing(isolated_env: Path) -> None:
-    done = run(isolated_env, "assume", "--all")
+    done = cli(isolated_env, "assume", "--all")
     assert_one_line_failure(done, 2)
     assert "no role profile in" in done.stderr and "(a profile with a role_arn and a source_profile)" in done.stderr
 
@@ -347,7 +348,7 @@ def test_debug_shows_each_call_to_aws_and_not_botocores_chatter(
     initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy
 ) -> None:
     proxy.faults["GetSessionToken"] = SERVER_ERROR.once()  # a retry shows as a second attempt
-    done = run(isolated_env, "--debug", "auth", stdin="246810\n", env=env)
+    done = cli(isolated_env, "--debug", "auth", stdin="246810\n", env=env)
     assert done.returncode == 0, done.stderr
     calls = [line.split(" stscreds.aws: ", 1)[1] for line in done.stderr.splitlines() if " -> " in line]
     endpoint = f"{proxy.url.rstrip('/')}/"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import typer.main
-from conftest import STSCREDS
+from conftest import STSCREDS, cli
 
 from stscreds.cli.main import app
 
@@ -41,8 +41,8 @@ def test_there_are_the_commands_the_issues_name() -> None:
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_every_command_has_help_and_is_in_the_readme(command: str) -> None:
-    done = subprocess.run([STSCREDS, command, "--help"], capture_output=True, text=True)
+def test_every_command_has_help_and_is_in_the_readme(command: str, isolated_env: Path) -> None:
+    done = cli(isolated_env, command, "--help")  # in-process; test_top_level_help runs the script
     assert done.returncode == 0 and "Usage: stscreds " + command in done.stdout
     assert f"`stscreds {command}" in README
 

@@ -28,6 +28,7 @@ from conftest import (
     answer_the_one_mfa_prompt,
     assert_one_line_failure,
     broker_for,
+    cli,
     credentials_path,
     faketime,
     needs_faketime,
@@ -149,7 +150,7 @@ def test_a_role_is_read_by_the_fast_path(session: str, isolated_env: Path, env: 
 def test_role_settings_reach_assume_role(
     session: str, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy
 ) -> None:
-    assert run(isolated_env, "read", "aws_session_token", "-p", "dev", env=env).returncode == 0
+    assert cli(isolated_env, "read", "aws_session_token", "-p", "dev", env=env).returncode == 0
     call = next(c for c in proxy.calls if c.action == "AssumeRole")
     assert (call.params["ExternalId"], call.params["RoleSessionName"], call.region) == (
         "acme-42",
@@ -159,14 +160,14 @@ def test_role_settings_reach_assume_role(
 
     write_config(isolated_env, ROLES.replace("external_id = acme-42", "duration_seconds = 43200"))
     proxy.calls.clear()
-    done = run(isolated_env, "read", "aws_session_token", "-p", "dev", env=env)
+    done = cli(isolated_env, "read", "aws_session_token", "-p", "dev", env=env)
     assert done.returncode == 0, done.stderr
     assert done.stderr.count("\n") == 1 and "duration_seconds 43200 is more than the hour AWS allows" in done.stderr
     assert [c.params["DurationSeconds"] for c in proxy.calls if c.action == "AssumeRole"] == ["3600"]
 
 
 def test_a_chain_of_roles(session: str, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy) -> None:
-    done = run(isolated_env, "read", "aws_access_key_id", "-p", "chained", env=env)
+    done = cli(isolated_env, "read", "aws_access_key_id", "-p", "chained", env=env)
     assert done.returncode == 0, done.stderr
     prod_key = cached(isolated_env)["prod"]["aws_access_key_id"]
     assert assume_calls(proxy) == [(PROD, session), (READONLY, prod_key)]
@@ -176,9 +177,9 @@ def test_a_chain_of_roles(session: str, isolated_env: Path, env: dict[str, str],
 def test_a_changed_role_arn_is_not_served_the_old_roles_keys(
     session: str, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy
 ) -> None:
-    first = run(isolated_env, "read", "aws_access_key_id", "-p", "prod", env=env).stdout
+    first = cli(isolated_env, "read", "aws_access_key_id", "-p", "prod", env=env).stdout
     write_config(isolated_env, ROLES.replace(PROD, "arn:aws:iam::222222222222:role/Other"))
-    second = run(isolated_env, "read", "aws_access_key_id", "-p", "prod", env=env).stdout
+    second = cli(isolated_env, "read", "aws_access_key_id", "-p", "prod", env=env).stdout
     assert first != second and [arn for arn, _ in assume_calls(proxy)][-1].endswith("role/Other")
 
 
@@ -204,7 +205,7 @@ def test_a_bad_role_profile_is_one_line_before_any_call(
     write_config(isolated_env, config)
     before = credentials_path(isolated_env).read_bytes()
     for args in (("read", "aws_session_token", "-p", profile), ("assume", profile)):
-        done = run(isolated_env, *args, env=env)
+        done = cli(isolated_env, *args, env=env)
         assert done.returncode != 0 and done.stdout == "" and message in done.stderr, done.stderr
         assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
     assert proxy.calls == [] and credentials_path(isolated_env).read_bytes() == before and cached(isolated_env) == {}
@@ -214,7 +215,7 @@ def test_a_trust_policy_that_refuses_names_the_profile_and_role(
     session: str, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy
 ) -> None:
     proxy.role_faults[PROD] = ROLE_REFUSED
-    done = run(isolated_env, "read", "aws_session_token", "-p", "prod", env=env)
+    done = cli(isolated_env, "read", "aws_session_token", "-p", "prod", env=env)
     assert_one_line_failure(done)
     assert f"profile 'prod': AWS refused to let you assume {PROD} (AccessDenied): its trust policy" in done.stderr
     assert cached(isolated_env) == {}
@@ -239,13 +240,13 @@ def test_a_roles_mfa_serial_picks_the_sessions_device(
     write_credentials(isolated_env, EXPIRED_SESSION)
     serial = initialised.mfa_serials[0]
     write_config(isolated_env, ROLES.replace("source_profile = default\n\n[profile dev]", f"source_profile = default\nmfa_serial = {serial}\n\n[profile dev]", 1))  # fmt: skip
-    done = run(isolated_env, "read", "aws_session_token", "-p", "prod", stdin="123456\n", env=env)
+    done = cli(isolated_env, "read", "aws_session_token", "-p", "prod", stdin="123456\n", env=env)
     assert done.returncode == 0, done.stderr
     assert [c.params["SerialNumber"] for c in proxy.calls if c.action == "GetSessionToken"] == [serial]
 
     write_credentials(isolated_env, EXPIRED_SESSION)
     write_config(isolated_env, ROLES.replace("source_profile = default\n\n[profile dev]", "source_profile = default\nmfa_serial = arn:aws:iam::123456789012:mfa/someone-else\n\n[profile dev]", 1))  # fmt: skip
-    done = run(isolated_env, "read", "aws_session_token", "-p", "prod", stdin="123456\n", env=env)
+    done = cli(isolated_env, "read", "aws_session_token", "-p", "prod", stdin="123456\n", env=env)
     assert_one_line_failure(done)
     assert "is not an MFA device of alice" in done.stderr
 
@@ -307,14 +308,14 @@ def many_roles(count: int, refused: tuple[int, ...] = ()) -> str:
 def test_assume_renews_the_named_roles_and_says_so_per_profile(
     session: str, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy
 ) -> None:
-    done = run(isolated_env, "assume", "prod", "dev", "chained", env=env)
+    done = cli(isolated_env, "assume", "prod", "dev", "chained", env=env)
     assert done.returncode == 0, done.stderr
     lines = done.stderr.splitlines()
     assert [line.split()[0] for line in lines] == ["prod", "dev", "chained"] and done.stdout == ""
     assert f"prod     {PROD} until " in lines[0]
     assert set(cached(isolated_env)) == {"prod", "dev", "chained"}
     # prod once, though chained is assumed from it too; then prod again, whatever the cache holds
-    again = run(isolated_env, "assume", "prod", env=env)
+    again = cli(isolated_env, "assume", "prod", env=env)
     assert again.returncode == 0 and [arn for arn, _ in assume_calls(proxy)].count(PROD) == 2
 
 
@@ -328,7 +329,7 @@ def test_assume_all_in_parallel_one_refused_and_json(
     # In parallel: AssumeRoles wait at the proxy until 20 are in flight at once, which one after
     # another never are (benchmarks/roles.py times both behind 100 ms of latency).
     proxy.hold("AssumeRole", 20)
-    done = run(isolated_env, "assume", "--all", "--json", env=env)
+    done = cli(isolated_env, "assume", "--all", "--json", env=env)
     assert done.returncode == 1  # one failed
     lines = done.stderr.splitlines()
     assert len(lines) == 23 and "broken" not in done.stderr  # every role whose chain ends at stscreds
@@ -384,7 +385,7 @@ def test_get_many_in_process_with_one_prompt(
 
 
 def test_assume_needs_a_profile(isolated_env: Path, env: dict[str, str]) -> None:
-    done = run(isolated_env, "assume", env=env)
+    done = cli(isolated_env, "assume", env=env)
     assert_one_line_failure(done, 2)
     assert "name the role profiles to assume, or use --all" in done.stderr
 
@@ -430,7 +431,7 @@ def test_boto3_and_the_aws_cli_use_the_role_profiles_without_a_prompt(
 
     # stscreds reads the same profile: its source `mfa` stands for the stscreds profile default.
     proxy.calls.clear()
-    key = run(isolated_env, "read", "aws_access_key_id", "-p", "prod", env=env).stdout.strip()
+    key = cli(isolated_env, "read", "aws_access_key_id", "-p", "prod", env=env).stdout.strip()
     assert assume_calls(proxy) == [(PROD, session)]
     for consumer in (
         [sys.executable, "-c", BOTO3_CALLER, "prod-cached"],

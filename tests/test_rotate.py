@@ -43,6 +43,7 @@ from conftest import (
     WaitProbe,
     assert_one_line_failure,
     broker_for,
+    cli,
     credentials_path,
     make_user,
     moto_admin,
@@ -117,7 +118,7 @@ def test_rotate_replaces_the_key_with_the_session_and_leaves_none_behind(
     assert proxy.last("DeleteAccessKey").params["AccessKeyId"] == session.access_key_id
     status = run(isolated_env, "status", env=env)
     assert f"{mask(new_key)} in " in status.stdout and "(0 days ago)" in status.stdout
-    assert run(isolated_env, "auth", stdin="123456\n", env=env).returncode == 0  # the new key works
+    assert cli(isolated_env, "auth", stdin="123456\n", env=env).returncode == 0  # the new key works
 
 
 def test_rotate_in_process_without_a_stored_user_arn(
@@ -133,7 +134,7 @@ def test_rotate_in_process_without_a_stored_user_arn(
 def test_rotate_asks_on_a_terminal_and_needs_yes_elsewhere(
     session: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy, moto_port: int
 ) -> None:
-    done = run(isolated_env, "rotate", env=env)
+    done = cli(isolated_env, "rotate", env=env)
     assert_one_line_failure(done, 2)
     assert "confirm on a terminal, or pass --yes" in done.stderr and proxy.calls == []
     shell = spawn(f"{STSCREDS} rotate", env, isolated_env)
@@ -148,7 +149,7 @@ def test_rotate_asks_on_a_terminal_and_needs_yes_elsewhere(
 
 def test_credentials_path_is_untouched_by_rotation(session: IamUser, isolated_env: Path, env: dict[str, str]) -> None:
     before = credentials_path(isolated_env).read_bytes()
-    assert run(isolated_env, "rotate", "--yes", env=env).returncode == 0
+    assert cli(isolated_env, "rotate", "--yes", env=env).returncode == 0
     assert credentials_path(isolated_env).read_bytes() == before  # the session stays where it was
 
 
@@ -156,7 +157,7 @@ def test_a_session_that_stops_working_is_pointed_out(
     session: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy
 ) -> None:
     proxy.faults["GetCallerIdentity"] = INVALID_KEY
-    done = run(isolated_env, "rotate", "--yes", env=env)
+    done = cli(isolated_env, "rotate", "--yes", env=env)
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines()[-1] == "The current session no longer works: run `stscreds auth`."
 
@@ -168,7 +169,7 @@ def test_a_user_with_two_keys_already_is_told_before_anything_is_created(
     session: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy, moto_port: int
 ) -> None:
     other = moto_admin(moto_port).create_access_key(UserName=session.name)["AccessKey"]["AccessKeyId"]
-    done = run(isolated_env, "rotate", "--yes", env=env)
+    done = cli(isolated_env, "rotate", "--yes", env=env)
     assert_one_line_failure(done)
     assert (
         f"has two access keys already, AWS's limit: {mask(session.access_key_id)} (stscreds') and {mask(other)}"
@@ -183,7 +184,7 @@ def test_a_refused_create_changes_nothing(
 ) -> None:
     before = store_path(isolated_env).read_bytes()
     proxy.faults["CreateAccessKey"] = aws_error("AccessDenied", "not allowed to create access keys")
-    done = run(isolated_env, "rotate", "--yes", env=env)
+    done = cli(isolated_env, "rotate", "--yes", env=env)
     assert_one_line_failure(done)
     assert "iam:CreateAccessKey failed with AccessDenied" in done.stderr
     assert [c.action for c in proxy.calls].count("ListAccessKeys") == 1  # a refusal is certain: no look
@@ -360,7 +361,7 @@ def test_a_failed_delete_of_the_old_key_says_so_and_keeps_the_new(
     session: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy, moto_port: int
 ) -> None:
     proxy.faults["DeleteAccessKey"] = aws_error("ServiceFailure", "try later", 500)
-    done = run(isolated_env, "rotate", "--yes", env=env)
+    done = cli(isolated_env, "rotate", "--yes", env=env)
     assert_one_line_failure(done)
     assert f"the new key is stored, but the old key {mask(session.access_key_id)} was not deleted" in done.stderr
     assert "delete it in the IAM console (user alice)" in done.stderr
