@@ -30,6 +30,8 @@ def describe(resolved: Resolved) -> dict[str, str]:
             "sso_role_name": settings["sso_role_name"],
             "sso_session": label,
         }
+    if resolved.kind == "login":
+        return {"login_session": settings["login_session"]}
     if resolved.kind == "static":
         return {"keys": "temporary" if settings.get("aws_session_token") else "long-term"}
     return {}
@@ -49,7 +51,7 @@ def status_report(profile: str, now: float | None = None, config: Config | None 
     public = keystore.public_values(root.profile) if root.kind == "session" else {}
     long_term = public.get(keystore.ACCESS_KEY_ID)
     report.update(
-        user_arn=public.get(keystore.USER_ARN),
+        user_arn=root.settings["login_session"] if root.kind == "login" else public.get(keystore.USER_ARN),
         access_key_id=mask(credentials.access_key_id) if credentials else None,
         long_term_access_key_id=mask(long_term) if long_term else None,
         expiration=credentials.expiration_text if credentials else None,
@@ -59,5 +61,8 @@ def status_report(profile: str, now: float | None = None, config: Config | None 
         long_term_key_age_days=days_since(public.get(keystore.KEY_CREATED), now),
         key_store=paths.key_store(),
         key_kind=resolved.kind,
+        # Whether these credentials still come, at the end of the chain, from a long-term key
+        # (a stscreds profile's): `stscreds login` and `retire-keys` move off it.
+        rests_on_long_term_key=bool(long_term),
     )
     return report

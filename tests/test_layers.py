@@ -20,7 +20,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("values", ("stscreds.version", "stscreds.errors", "stscreds.credentials", "stscreds.paths", "stscreds.outputs")),
     ("files", ("stscreds.ini", "stscreds.ini_edit", "stscreds.atomic", "stscreds.lock")),
     ("config and stores", ("stscreds.config", "stscreds.credentials_file", "stscreds.cache", "stscreds.keystore")),
-    ("AWS calls and the person", ("stscreds.aws", "stscreds.sso", "stscreds.prompts")),
+    ("AWS calls and the person", ("stscreds.aws", "stscreds.sso", "stscreds.signin", "stscreds.prompts")),
     ("deciding", ("stscreds.sources", "stscreds.resolve", "stscreds.broker")),
     ("use cases", ("stscreds.answers", "stscreds.status", "stscreds.server", "stscreds.commands")),
     # The package itself is the library's front: its names are the library's, loaded on first use.
