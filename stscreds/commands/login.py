@@ -25,6 +25,12 @@ def section_of(profile: str) -> str:
     return DEFAULT_PROFILE if profile == DEFAULT_PROFILE else f"profile {profile}"
 
 
+def profile_updates(profile: str, session: str, region: str | None) -> dict[str, dict[str, str]]:
+    """What a login writes to the AWS config file, as AWS CLI v2 writes it: `login_session`,
+    and `region` when one is to be written."""
+    return {section_of(profile): {"login_session": session, **({"region": region} if region else {})}}
+
+
 def other_credentials(config: Config, profile: str) -> str | None:
     """What else gives `profile` credentials, in words, or None when nothing does (or only a
     login). As AWS CLI v2 refuses them, and as resolve reads the profile: keys in the shared
@@ -108,10 +114,9 @@ def login(
     write_region = chosen if chosen and not settings.get("region") else None
     # Everything that could stop the writes, checked before the browser opens: the edit is
     # tried on the file as it is (with a stand-in for the ARN the sign-in will give).
-    section = section_of(profile)
-    trial = {"login_session": "arn:aws:iam::000000000000:user/stand-in", **({"region": chosen} if write_region else {})}
     document = ini_edit.writable_document(config.path, "config file", paths.CONFIG_FILE_VARIABLE)
-    ini_edit.update_sections(document.text, {section: trial}, config.path)
+    trial = profile_updates(profile, "arn:aws:iam::000000000000:user/stand-in", write_region)
+    ini_edit.update_sections(document.text, trial, config.path)
     atomic.check_writable(config.path, "config file")
     atomic.check_writable(paths.cache_file(), "cache")
     atomic.check_writable(os.path.join(paths.login_cache_dir(), "0" * 64 + ".json"), "login token cache")
@@ -126,8 +131,8 @@ def login(
     assert credentials is not None  # made from a checked answer
     with SourceLock(login_lock(signed.session), ui.say):
         token_path = signin.save_token(signed.session, signed.token)
-        values = {"login_session": signed.session, **({"region": write_region} if write_region else {})}
-        ini_edit.edit_file(config.path, {section: values}, "config file", paths.CONFIG_FILE_VARIABLE)
+        updates = profile_updates(profile, signed.session, write_region)
+        ini_edit.edit_file(config.path, updates, "config file", paths.CONFIG_FILE_VARIABLE)
         # What was got with the old login (this profile's, and roles' on it) is not served again.
         dropped = cache.derived_from(login_lock(replaced)) if replaced else []
         cache.update({**dict.fromkeys(dropped), profile: None})
