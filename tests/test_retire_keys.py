@@ -289,3 +289,21 @@ def test_ctrl_c_in_the_cli_is_one_line_naming_the_state(
     assert_one_line_failure(done, 130)
     assert "interrupted while deleting" in done.stderr and "run `stscreds retire-keys` again" in done.stderr
     assert keystore.has_keys("default") and keys(moto_port, moving) in ({}, {moving.access_key_id: "Inactive"})
+
+
+RETIRE_POLICY = Path(__file__).parent.parent / "policies" / "retire-keys.json"
+
+
+def test_the_retire_keys_policy_lints_clean_and_is_what_retire_keys_calls_with_the_session(
+    moving: IamUser, isolated_env: Path, proxy: RecordingProxy, fake: sf.SigninFake
+) -> None:
+    from parliament import analyze_policy_string
+
+    assert [(f.issue, f.detail) for f in analyze_policy_string(RETIRE_POLICY.read_text()).findings] == []
+    (statement,) = json.loads(RETIRE_POLICY.read_text())["Statement"]
+    assert statement["Resource"] == "arn:aws:iam::*:user/${aws:username}"
+    assert statement["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    retire(isolated_env)
+    login_keys = set(fake.principals)
+    with_the_session = {c.iam_action for c in proxy.calls if c.access_key_id not in login_keys}
+    assert with_the_session == set(statement["Action"])
