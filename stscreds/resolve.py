@@ -91,7 +91,17 @@ def known_profiles(config: Config) -> list[str]:
 
 
 def stored(name: str) -> bool:
-    """Whether `name` is a stscreds profile: its long-term keys in the key store."""
+    """Whether `name` is a stscreds profile: its long-term keys in the key store. A store that
+    is missing, or whose text does not even contain the name, has no section for it: known
+    without loading keystore (a login profile's read in every shell asks this)."""
+    from stscreds import ini
+
+    try:
+        document = ini.read(paths.key_store(), "utf-8")
+    except Exception:  # keystore says what is wrong with it
+        document = None
+    if document is not None and (document.kind == ini.MISSING or name not in document.text):
+        return False
     from stscreds import keystore  # only where it decides: reading a session never loads it
 
     return keystore.has_keys(name)
