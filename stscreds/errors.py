@@ -115,6 +115,8 @@ _SECRET_FIELDS = (
     "SecretAccessKey|SessionToken|TokenCode|aws_secret_access_key|aws_session_token|X-Amz-Security-Token|Signature"
     # IAM Identity Center: role credentials, OAuth tokens, the client secret, the bearer header
     "|accessToken|refreshToken|clientSecret|deviceCode|x-amz-sso_bearer_token"
+    # AWS Sign-In (stscreds login): the PKCE verifier that redeems a code, the DPoP proof
+    "|codeVerifier|DPoP"
 )
 
 

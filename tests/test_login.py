@@ -210,14 +210,15 @@ def test_remote_login_shows_the_url_and_takes_the_pasted_code_on_a_terminal(
 @pytest.mark.parametrize(
     ("config", "credentials", "stored", "named"),
     [
-        ("", "[dev]\naws_access_key_id = AKIAEXAMPLEEXAMPLE01\naws_secret_access_key = s\n", False, "keys in"),
+        ("", "[dev]\naws_access_key_id = AKIAEXAMPLEEXAMPLE01\naws_secret_access_key = s\n", False, "keys .* in /"),
         ("[profile dev]\nrole_arn = arn:aws:iam::1:role/R\nsource_profile = default\n", "", False, "a role"),
         ("[profile dev]\nsso_session = corp\nsso_account_id = 1\nsso_role_name = R\n", "", False, "IAM Identity"),
+        ("[profile dev]\ncredential_process = stscreds credential-process --profile x\n", "", False, "a credential_"),
         ("[profile dev]\ncredential_process = /bin/echo\n", "", False, "credential_process"),
         ("[profile dev]\nweb_identity_token_file = /t\nrole_arn = arn:aws:iam::1:role/R\n", "", False, "web identity"),
         ("", "", True, "stscreds profile"),
     ],
-    ids=["shared-credentials-keys", "role", "sso", "process", "web-identity", "stscreds-keys"],
+    ids=["shared-credentials-keys", "role", "sso", "stscreds-alias", "process", "web-identity", "stscreds-keys"],
 )
 def test_a_profile_with_other_credentials_is_refused_before_the_browser_opens(
     fake: SigninFake, isolated_env: Path, config: str, credentials: str, stored: bool, named: str
@@ -620,3 +621,29 @@ def test_logout_login_removes_the_token_and_what_stscreds_cached_from_it(
     done = run(isolated_env, "logout", env=env)
     assert_one_line_failure(done, 2)
     assert "--login" in done.stderr
+
+
+def test_debug_logs_keep_every_secret_of_a_login_out(fake: SigninFake, isolated_env: Path) -> None:
+    env = login_env(isolated_env, fake)
+    done = run(isolated_env, "--debug", "login", "--profile", PROFILE, "--region", "eu-west-1", env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    token = cached_token(isolated_env)
+    logged = done.stderr
+    # A refresh, logged too.
+    cache.remove([PROFILE])
+    token_path(isolated_env).write_text(
+        json.dumps({**token, "accessToken": {**token["accessToken"], "expiresAt": sf.expires_at(time.time, 60)}})
+    )
+    done = run(isolated_env, "--debug", "read", "aws_access_key_id", "--profile", PROFILE, env=env)
+    assert done.returncode == 0 and fake.refreshes == 1, done.stderr[-2000:]
+    logged += done.stderr
+    assert "CreateOAuth2Token" in logged and "DPoP" in logged  # botocore did log the calls
+    refreshed = cached_token(isolated_env)
+    secrets = [
+        (fake.calls_to("CreateOAuth2Token")[0].body or {})["codeVerifier"],
+        *(t["refreshToken"] for t in (token, refreshed)),
+        *(t["accessToken"][name] for t in (token, refreshed) for name in ("secretAccessKey", "sessionToken")),
+        *token["dpopKey"].splitlines()[1:-1],
+    ]
+    assert [secret for secret in secrets if secret in logged] == []
+    assert not re.search(r"DPoP['\"]?\s*:\s*['\"]?ey", logged)  # the proofs themselves

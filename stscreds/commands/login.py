@@ -33,36 +33,31 @@ def profile_updates(profile: str, session: str, region: str | None) -> dict[str,
 
 def other_credentials(config: Config, profile: str) -> str | None:
     """What else gives `profile` credentials, in words, or None when nothing does (or only a
-    login). As AWS CLI v2 refuses them, and as resolve reads the profile: keys in the shared
-    credentials file would win over login_session for botocore too."""
+    login): what AWS CLI v2 refuses (its settings, both files merged), a stscreds profile's
+    keys, and whatever else resolve would take before or instead of login_session."""
     from stscreds.errors import StscredsError
 
     if stored(profile):
         return "long-term keys in stscreds' key store (a stscreds profile)"
     settings = config.settings(profile)
-    try:
-        kind = Resolver(config).resolve(profile).kind if profile in config.profiles else None
-    except StscredsError:
-        kind = None
-    words = {
-        "role": "a role (role_arn)",
-        "sso": "IAM Identity Center (sso_account_id, sso_role_name)",
-        "session": f"keys in {config.credentials_path}",
-        "static": f"keys in {config.credentials_path if config.shared_credentials(profile) else config.path}",
-    }
-    if kind in words:
-        return words[kind]
     for key, what in (
         ("web_identity_token_file", "a web identity (web_identity_token_file)"),
-        ("credential_process", "a credential_process"),
-        ("role_arn", "a role (role_arn)"),
         ("sso_account_id", "IAM Identity Center (sso_account_id)"),
         ("sso_role_name", "IAM Identity Center (sso_role_name)"),
         ("aws_access_key_id", "keys (aws_access_key_id)"),
+        ("role_arn", "a role (role_arn)"),
+        ("credential_process", "a credential_process"),
     ):
         if settings.get(key):
-            return what
-    return None
+            where = config.credentials_path if key in config.shared_credentials(profile) else config.path
+            return f"{what} in {where}"
+    if profile not in config.profiles:
+        return None
+    try:
+        kind = Resolver(config).resolve(profile).kind
+    except StscredsError:
+        return None  # nothing it could serve: no credentials
+    return None if kind == "login" else f"{kind} credentials"
 
 
 @dataclass(frozen=True)
