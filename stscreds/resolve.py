@@ -100,7 +100,9 @@ def stored(name: str) -> bool:
         document = ini.read(paths.key_store(), "utf-8")
     except Exception:  # keystore says what is wrong with it
         document = None
-    if document is not None and (document.kind == ini.MISSING or name not in document.text):
+    if document is not None and (
+        document.kind == ini.MISSING or (document.kind == ini.REGULAR and name not in document.text)
+    ):
         return False
     from stscreds import keystore  # only where it decides: reading a session never loads it
 

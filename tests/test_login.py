@@ -647,3 +647,12 @@ def test_debug_logs_keep_every_secret_of_a_login_out(fake: SigninFake, isolated_
     ]
     assert [secret for secret in secrets if secret in logged] == []
     assert not re.search(r"DPoP['\"]?\s*:\s*['\"]?ey", logged)  # the proofs themselves
+
+
+def test_the_key_commands_name_login_for_a_login_profile(fake: SigninFake, isolated_env: Path) -> None:
+    aws_cli_login(fake, isolated_env)
+    env = login_env(isolated_env, fake)
+    for command in ("auth", "rotate", "whoami", "retire-keys"):
+        done = run(isolated_env, command, "--profile", PROFILE, env=env)
+        assert_one_line_failure(done, 2)
+        assert "is a login profile" in done.stderr and "`stscreds login --profile dev`" in done.stderr, command
