@@ -176,7 +176,11 @@ def status_text(report: dict[str, object]) -> str:
         made = f", made {str(report['long_term_key_created'])[:10]} ({age} days ago)" if isinstance(age, int) else ""
         lines.append(("Long-term", f"{report['long_term_access_key_id']} in {report['key_store']}{made}"))
         if report.get("rests_on_long_term_key"):
-            lines.append(("Retire it", "`stscreds login --profile NAME`, then `stscreds retire-keys` (see README)"))
+            holder = str(report.get("long_term_key_profile") or "default")
+            flag = "" if holder == "default" else f" --profile {holder}"
+            lines.append(
+                ("Retire it", f"`stscreds login --profile NAME`, then `stscreds retire-keys{flag}` (see README)")
+            )
     return "".join(f"{label + ':':<12} {value}\n" for label, value in lines)
 
 

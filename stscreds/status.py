@@ -64,5 +64,6 @@ def status_report(profile: str, now: float | None = None, config: Config | None 
         # Whether these credentials still come, at the end of the chain, from a long-term key
         # (a stscreds profile's): `stscreds login` and `retire-keys` move off it.
         rests_on_long_term_key=bool(long_term),
+        long_term_key_profile=root.profile if long_term else None,
     )
     return report

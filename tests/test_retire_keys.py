@@ -27,6 +27,7 @@ from stscreds.aws import AwsApi
 from stscreds.commands.retire_keys import Stopped, retire_keys
 from stscreds.credentials import mask
 from stscreds.errors import FileAccessError, StscredsError, UsageError
+from stscreds.outputs import status_text
 from stscreds.status import status_report
 
 ALICE = sf.DEFAULT_PRINCIPAL  # moto's account, and conftest's user
@@ -102,7 +103,10 @@ def retire(home: Path, make_api: Any = None, ui: ScriptedUI | None = None, yes: 
 def test_retire_keys_deactivates_checks_deletes_and_forgets_the_key(
     moving: IamUser, isolated_env: Path, proxy: RecordingProxy, fake: sf.SigninFake, moto_port: int
 ) -> None:
-    assert status_report("prod")["rests_on_long_term_key"] is True
+    report = status_report("prod")
+    assert (report["rests_on_long_term_key"], report["long_term_key_profile"]) == (True, "default")
+    assert "then `stscreds retire-keys` (see README)" in status_text(report)
+    assert "then `stscreds retire-keys --profile work`" in status_text({**report, "long_term_key_profile": "work"})
     session_key = (isolated_env / ".aws" / "credentials").read_text().split("aws_access_key_id = ")[1].split()[0]
     done = run(
         isolated_env,
