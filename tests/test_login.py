@@ -11,6 +11,7 @@ awscrt, in this process) refreshes a token stscreds wrote, and stscreds one boto
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -205,6 +206,32 @@ def test_remote_login_shows_the_url_and_takes_the_pasted_code_on_a_terminal(
     assert token["clientId"] == sf.CROSS_DEVICE
     assert (fake.calls_to("CreateOAuth2Token")[0].body or {})["redirectUri"] == fake.confirmation_url
     assert not (isolated_env / "browser.log").exists()  # no browser was opened here
+
+
+def test_an_answer_for_another_sign_in_is_refused_by_its_state(
+    fake: SigninFake, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The code must come back with this sign-in's `state`: the listener's callback, or the code
+    pasted after --remote. Another's is refused, its code never redeemed, nothing written."""
+
+    def another_sign_in(url: str) -> None:
+        threading.Thread(target=sf.browse, args=(re.sub(r"state=[^&]+", "state=another", url),)).start()
+
+    monkeypatch.setattr(signin, "_open_url", another_sign_in)
+    with pytest.raises(StscredsError, match="its state differs"):
+        signed_in_here(region="eu-west-1")
+
+    class Person(ScriptedUI):
+        def ask(self, prompt: str, *, secret: bool = False) -> str:
+            found = re.search(r"http://\S+", self.said[-1])
+            pasted = sf.browse(found.group() if found else "").paste_code or ""
+            code, _ = sf.parse_paste_code(pasted)
+            return base64.b64encode(f"state=another&code={code}".encode()).decode()
+
+    with pytest.raises(StscredsError, match="its state differs"):
+        login_command.login(PROFILE, Person(), remote=True, region="eu-west-1")
+    assert fake.calls_to("CreateOAuth2Token") == [] and fake.redemptions == 0
+    assert not token_dir(isolated_env).exists() and not (isolated_env / ".aws" / "config").exists()
 
 
 @pytest.mark.parametrize(
@@ -640,7 +667,8 @@ def test_debug_logs_keep_every_secret_of_a_login_out(fake: SigninFake, isolated_
     assert "CreateOAuth2Token" in logged and "DPoP" in logged  # botocore did log the calls
     refreshed = cached_token(isolated_env)
     secrets = [
-        (fake.calls_to("CreateOAuth2Token")[0].body or {})["codeVerifier"],
+        *((fake.calls_to("CreateOAuth2Token")[0].body or {})[name] for name in ("code", "codeVerifier")),
+        token["idToken"],
         *(t["refreshToken"] for t in (token, refreshed)),
         *(t["accessToken"][name] for t in (token, refreshed) for name in ("secretAccessKey", "sessionToken")),
         *token["dpopKey"].splitlines()[1:-1],
