@@ -118,6 +118,9 @@ _SECRET_FIELDS = (
     # AWS Sign-In (stscreds login): the authorization code (a JSON "code", lower case only: AWS's
     # error "Code"s stay readable), the PKCE verifier that redeems it, the DPoP proof, the id token
     "|(?-i:['\"]code)|codeVerifier|DPoP|idToken"
+    # The console's federation endpoint: the sign-in token (the link is a bearer secret for 15
+    # minutes) and the Session JSON's secret key (sessionToken is matched above)
+    "|SigninToken|sessionKey"
 )
 
 
@@ -128,6 +131,8 @@ def redact(text: str) -> str:
     text = re.sub(r"\b(?:AKIA|ASIA|AIDA|AROA|ABIA|ACCA)[A-Z0-9]{12,124}\b", lambda m: mask(m.group()), text)
     # An XML element's text, closed or not (botocore logs bodies that were cut off, too).
     text = re.sub(rf"(<(?:{_SECRET_FIELDS})>)[^<]*", r"\1…", text, flags=re.IGNORECASE)
+    # getSigninToken's Session parameter, form-encoded JSON holding a secret key and a token.
+    text = re.sub(r"(\bSession=)[^&\s'\"]+", r"\1…", text)
     return re.sub(
         rf"""((?:{_SECRET_FIELDS})['"]?\s*[:=]\s*b?['"]?)[^'"&,;\s<>}}]+""", r"\1…", text, flags=re.IGNORECASE
     )

@@ -264,19 +264,74 @@ def save_keys(
     if not keyring:
         values = {ACCESS_KEY_ID: access_key_id, SECRET_ACCESS_KEY: secret_access_key, SECRET_STORE: ""}
         return _edit(profile, {**values, **(settings or {})})
-    user = _keyring_user(profile, access_key_id)
     old = (_section(profile, paths.key_store()) or {}).get(ACCESS_KEY_ID)
-    _keyring_call("store the secret", lambda kr: kr.set_password(KEYRING_SERVICE, user, secret_access_key))
+    return _replace({profile: old}, {profile}, access_key_id, secret_access_key, settings or {})
+
+
+def holders(access_key_id: str) -> list[str]:
+    """Every profile whose stored key is `access_key_id`."""
+    return [name for name in profile_names() if public_values(name).get(ACCESS_KEY_ID) == access_key_id]
+
+
+def stored_key_ids() -> set[str]:
+    """The access key IDs the store names, in any profile."""
+    return {public_values(name)[ACCESS_KEY_ID] for name in profile_names()}
+
+
+def replace_key(
+    profiles: list[str], old_access_key_id: str, access_key_id: str, secret_access_key: str, settings: dict[str, str]
+) -> str:
+    """Put the new pair in place of the old in every one of `profiles` (each keeps its own
+    store: the file, or the OS keyring), in ONE atomic write of the file: no moment where one
+    profile names the new key and another the old. Keyring entries are made before the write
+    and the old ones removed after it. Returns the file's path."""
+    ring = {profile for profile in profiles if in_keyring(profile)}
+    return _replace(dict.fromkeys(profiles, old_access_key_id), ring, access_key_id, secret_access_key, settings)
+
+
+def _replace(
+    olds: dict[str, str | None], ring: set[str], access_key_id: str, secret: str, settings: dict[str, str]
+) -> str:
+    """`replace_key` and `save_keys` with the keyring: `olds` maps each profile to the key it
+    names now; those in `ring` keep their secret in the OS keyring."""
+    import functools  # writers only: `status` reads this module on the fast path
+
+    made: list[tuple[str, str]] = []
     try:
-        path = _edit(
-            profile, {ACCESS_KEY_ID: access_key_id, SECRET_ACCESS_KEY: "", SECRET_STORE: KEYRING, **(settings or {})}
+        for profile in olds:
+            if profile in ring:
+                user = _keyring_user(profile, access_key_id)
+                made.append((profile, user))  # first: a call cut short may have stored it all the same
+                _keyring_call("store the secret", functools.partial(_set_password, user=user, secret=secret))
+        file_values = {SECRET_ACCESS_KEY: secret, SECRET_STORE: ""}
+        ring_values = {SECRET_ACCESS_KEY: "", SECRET_STORE: KEYRING}
+        path = _edit_sections(
+            {
+                profile: {ACCESS_KEY_ID: access_key_id, **(ring_values if profile in ring else file_values), **settings}
+                for profile in olds
+            }
         )
     except BaseException:
-        _forget(user)  # the file does not point at it: leave nothing behind
+        for profile, user in made:
+            if not _names(profile, access_key_id):  # never the secret of a key the file names
+                _forget(user)
         raise
-    if old and old != access_key_id:
-        _forget(_keyring_user(profile, old))
+    for profile, old in olds.items():
+        if profile in ring and old and old != access_key_id:
+            _forget(_keyring_user(profile, old))
     return path
+
+
+def _set_password(keyring: Any, user: str, secret: str) -> None:
+    keyring.set_password(KEYRING_SERVICE, user, secret)
+
+
+def _names(profile: str, access_key_id: str) -> bool:
+    """Whether the file, read now, names `access_key_id` for `profile` (True when unsure)."""
+    try:
+        return public_values(profile).get(ACCESS_KEY_ID) == access_key_id
+    except Exception:
+        return True
 
 
 def _forget(user: str) -> None:
@@ -303,6 +358,18 @@ def remember(profile: str, values: dict[str, str]) -> None:
         save_settings(profile, values)
     except Exception as error:
         debug(__name__, "could not record %s for [%s]: %s", ", ".join(values), profile, error)
+
+
+def check_writable() -> None:
+    """Fail now if the store could not be written later (before anything is created that
+    would have to be stored)."""
+    from stscreds import atomic  # writers only: `status` reads this module on the fast path
+
+    path = paths.key_store()
+    paths.check_apart()
+    atomic.check_writable(path, "key store")
+    if _document(path).kind != ini.MISSING:
+        _open_store(path)  # a file configobj cannot read cannot be edited either
 
 
 def remove_keys(profile: str) -> str:
@@ -337,6 +404,11 @@ def remove_keys(profile: str) -> str:
 
 
 def _edit(profile: str, values: dict[str, str]) -> str:
+    return _edit_sections({profile: values})
+
+
+def _edit_sections(changes: dict[str, dict[str, str]]) -> str:
+    """One atomic write of the store with each section of `changes` updated."""
     from stscreds import atomic  # writers only: `status` reads this module on the fast path
 
     path = paths.key_store()
@@ -344,8 +416,9 @@ def _edit(profile: str, values: dict[str, str]) -> str:
     atomic.make_folders(os.path.dirname(path), enforce=True)
     store = _open_store(path)
     _loaded.pop(path, None)  # edited below: never serve it again, written or not
-    section = {**(store.get(profile) or {}), **values}
-    store[profile] = {key: value for key, value in section.items() if value}
+    for profile, values in changes.items():
+        section = {**(store.get(profile) or {}), **values}
+        store[profile] = {key: value for key, value in section.items() if value}
     buffer = io.BytesIO()
     store.write(buffer)
     atomic.write_file(path, buffer.getvalue())

@@ -441,7 +441,10 @@ def sign_in(
                 "Signing in with your browser. If it does not open, open this URL on this machine "
                 f"(on another machine: Ctrl-C, then sign in with --remote):\n\n{url}\n"
             )
-            _open_url(url)
+            from stscreds import browser
+
+            if not browser.open_url(url):  # nothing a browser prints reaches stdout
+                show("No browser could be opened here (no display): open the URL above in a browser on this machine.")
             query = listener.wait(wait_seconds)
         if "error" in query:
             detail = query.get("error_description") or query["error"]
@@ -546,39 +549,3 @@ class CallbackListener:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-def _open_url(url: str) -> None:
-    """Open `url` in the browser Python's webbrowser picks (BROWSER included), so that nothing
-    the launcher prints reaches stdout: stdout is /dev/null while it starts, for it and for
-    what it leaves running. Without a display on Linux (and no BROWSER), nothing is opened:
-    webbrowser would start a text browser on the terminal. The URL was shown either way.
-
-    TODO(browser): replace with browser.open_url(url) from the browser module when it lands.
-    """
-    import sys
-
-    if sys.platform.startswith("linux") and not (
-        os.environ.get("BROWSER") or os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    ):
-        return
-    saved = None
-    try:
-        if sys.stdout is not None:
-            sys.stdout.flush()
-        saved = os.dup(1)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 1)
-        os.close(devnull)
-    except (OSError, ValueError):
-        pass
-    try:
-        import webbrowser
-
-        webbrowser.open(url)
-    except Exception:  # a browser is a convenience: the URL was shown
-        pass
-    finally:
-        if saved is not None:
-            os.dup2(saved, 1)
-            os.close(saved)

@@ -20,7 +20,17 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("values", ("stscreds.version", "stscreds.errors", "stscreds.credentials", "stscreds.paths", "stscreds.outputs")),
     ("files", ("stscreds.ini", "stscreds.ini_edit", "stscreds.atomic", "stscreds.lock")),
     ("config and stores", ("stscreds.config", "stscreds.credentials_file", "stscreds.cache", "stscreds.keystore")),
-    ("AWS calls and the person", ("stscreds.aws", "stscreds.sso", "stscreds.signin", "stscreds.prompts")),
+    (
+        "AWS calls and the person",
+        (
+            "stscreds.aws",
+            "stscreds.sso",
+            "stscreds.signin",
+            "stscreds.federation",
+            "stscreds.prompts",
+            "stscreds.browser",
+        ),
+    ),
     ("deciding", ("stscreds.sources", "stscreds.resolve", "stscreds.broker")),
     ("use cases", ("stscreds.answers", "stscreds.status", "stscreds.server", "stscreds.commands")),
     # The package itself is the library's front: its names are the library's, loaded on first use.
@@ -34,6 +44,9 @@ FAST_PATH_MODULES = {
     "stscreds", "stscreds.__main__", "stscreds.answers", "stscreds.resolve", "stscreds.config", "stscreds.ini",
     "stscreds.paths", "stscreds.credentials", "stscreds.outputs", "stscreds.keystore",
     "stscreds.credentials_file", "stscreds.cache", "stscreds.status",
+    # `from __future__ import annotations` loads this tiny module (no imports of its own) where
+    # site has not (a non-editable install): it is the cost of one annotation style, not a feature.
+    "__future__",
 }  # fmt: skip
 
 

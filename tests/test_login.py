@@ -48,7 +48,7 @@ from hypothesis import assume, given, settings
 from signinfake import SigninFake
 from strategies import credential_files
 
-from stscreds import cache, ini_edit, signin
+from stscreds import browser, cache, ini_edit, signin
 from stscreds.__main__ import fast_answer
 from stscreds.commands import login as login_command
 from stscreds.errors import NoInputError, StscredsError, UsageError
@@ -72,7 +72,9 @@ def fake(_server: SigninFake, isolated_env: Path, monkeypatch: pytest.MonkeyPatc
     _server.reset()
     monkeypatch.setenv("AWS_ENDPOINT_URL_SIGNIN", _server.url)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setattr(signin, "_open_url", lambda url: threading.Thread(target=sf.browse, args=(url,)).start())
+    monkeypatch.setattr(
+        browser, "open_url", lambda url: threading.Thread(target=sf.browse, args=(url,)).start() or True
+    )
     return _server
 
 
@@ -82,6 +84,7 @@ def login_env(home: Path, fake: SigninFake, **extra: str) -> dict[str, str]:
         home,
         AWS_ENDPOINT_URL_SIGNIN=fake.url,
         AWS_EC2_METADATA_DISABLED="true",
+        DISPLAY=":0",
         BROWSER=BROWSER,
         SIGNINFAKE_BROWSER_LOG=str(home / "browser.log"),
         **extra,
@@ -214,10 +217,11 @@ def test_an_answer_for_another_sign_in_is_refused_by_its_state(
     """The code must come back with this sign-in's `state`: the listener's callback, or the code
     pasted after --remote. Another's is refused, its code never redeemed, nothing written."""
 
-    def another_sign_in(url: str) -> None:
+    def another_sign_in(url: str) -> bool:
         threading.Thread(target=sf.browse, args=(re.sub(r"state=[^&]+", "state=another", url),)).start()
+        return True
 
-    monkeypatch.setattr(signin, "_open_url", another_sign_in)
+    monkeypatch.setattr(browser, "open_url", another_sign_in)
     with pytest.raises(StscredsError, match="its state differs"):
         signed_in_here(region="eu-west-1")
 
@@ -504,6 +508,40 @@ def test_a_login_profile_serves_every_consumer(fake: SigninFake, isolated_env: P
     assert fake.refreshes == 0
 
 
+def test_console_signs_in_with_a_role_sessions_login_and_refuses_an_iam_users_before_any_call(
+    fake: SigninFake, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A login's credentials are a role session's when a federated identity signed in: they go
+    to the federation endpoint like a role's. An IAM user's login is refused as the user's MFA
+    session is, from its login_session, before any call; so is --duration (a login lasts 15
+    minutes at most)."""
+    from federationfake import FederationFake
+
+    from stscreds.commands.console import console_link
+
+    aws_cli_login(fake, isolated_env, expires_in=600)
+    calls = len(fake.calls)
+    with pytest.raises(UsageError, match=rf"is a login of {ALICE}, not of a role.*source_profile = {PROFILE}\)"):
+        console_link(PROFILE, broker_for(ScriptedUI()))
+    fake.principal_arn = "arn:aws:sts::123456789012:assumed-role/Admin/alice"
+    token = aws_cli_login(fake, isolated_env, expires_in=600)
+    with pytest.raises(UsageError, match="leave --duration out"):
+        console_link(PROFILE, broker_for(ScriptedUI()), duration_seconds=3600)
+    assert len(fake.calls) == calls + 2 and not cache.sections()  # the two sign-ins of aws_cli_login only
+    issued = token["accessToken"]
+    with FederationFake() as federation:
+        federation.allow(issued["accessKeyId"], issued["secretAccessKey"], issued["sessionToken"])
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SIGNIN", federation.url)
+        link = console_link(PROFILE, broker_for(ScriptedUI()))
+        assert federation.calls_to("getSigninToken")[-1].session == {
+            "sessionId": issued["accessKeyId"],
+            "sessionKey": issued["secretAccessKey"],
+            "sessionToken": issued["sessionToken"],
+        }
+        assert link.kind == "login" and link.url.startswith(federation.url + "/federation?Action=login")
+    assert fake.refreshes == 0
+
+
 ROLES_ON_LOGIN = f"""\
 [profile {PROFILE}]
 login_session = {ALICE}
@@ -664,7 +702,7 @@ def test_debug_logs_keep_every_secret_of_a_login_out(fake: SigninFake, isolated_
     done = run(isolated_env, "--debug", "read", "aws_access_key_id", "--profile", PROFILE, env=env)
     assert done.returncode == 0 and fake.refreshes == 1, done.stderr[-2000:]
     logged += done.stderr
-    assert "CreateOAuth2Token" in logged and "DPoP" in logged  # botocore did log the calls
+    assert logged.count("signin CreateOAuth2Token") == 2  # one line per call (the code's and the refresh)
     refreshed = cached_token(isolated_env)
     secrets = [
         *((fake.calls_to("CreateOAuth2Token")[0].body or {})[name] for name in ("code", "codeVerifier")),

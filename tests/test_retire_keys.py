@@ -169,6 +169,25 @@ def test_no_login_profile_and_no_confirmation_stop_it_before_anything(
     assert "UpdateAccessKey" not in [c.action for c in proxy.calls]
 
 
+def test_a_store_that_cannot_be_written_stops_it_before_anything(
+    moving: IamUser, isolated_env: Path, proxy: RecordingProxy, moto_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stscreds import atomic
+
+    check_writable = atomic.check_writable
+    store = str(isolated_env / ".stscreds" / "credentials")
+
+    def read_only(path: str, *args: Any, **kwargs: Any) -> None:
+        if path == store:
+            raise FileAccessError("write", path, OSError(errno.EROFS, "Read-only file system"))
+        check_writable(path, *args, **kwargs)
+
+    monkeypatch.setattr(atomic, "check_writable", read_only)
+    with pytest.raises(FileAccessError, match="Read-only file system"):
+        retire(isolated_env)
+    assert proxy.calls == [] and keys(moto_port, moving) == {moving.access_key_id: "Active"}
+
+
 # --- a fault at each step ---------------------------------------------------------------------
 
 

@@ -32,6 +32,10 @@ def login(
     (~/.aws/login/cache), and `login_session` into the profile's section of ~/.aws/config, so it
     serves them too. Its credentials last 15 minutes and refresh by themselves until the console
     session ends. Needs the SignInLocalDevelopmentAccess policy (see README).
+
+    Examples:
+        stscreds login --profile me
+        stscreds login --profile me --remote      # the browser is on another device
     """
     done = run(lambda: commands.login(profile, TerminalUI(), remote=remote, region=region))
     if done.replaced:
@@ -56,6 +60,8 @@ def logout(
     Removes the token from ~/.aws/login/cache (as `aws logout` does; ~/.aws/config stays as it is)
     and the credentials stscreds cached from it. Credentials already handed out (env, exec, an
     SDK) work until they end: 15 minutes at most, an hour for a role's.
+
+    Example: stscreds logout --login --profile me
     """
 
     def which() -> commands.LoggedOut:

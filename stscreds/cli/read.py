@@ -16,7 +16,12 @@ def read(
     key: str = typer.Argument(..., help=f"One of: {', '.join(INI_KEYS)}."),
     profile: OptionalProfile = ProfileOption,
 ) -> None:
-    """Print one value of the current credentials; renew them first if they have expired."""
+    """Print one value of the current credentials; renew them first if they have expired.
+
+    Examples:
+        stscreds read aws_session_token
+        token=$(stscreds read aws_session_token --profile prod)
+    """
 
     def value() -> str:
         answers.checked_key(key)  # before any prompt
@@ -37,6 +42,11 @@ def env(
     botocore reads first) and AWS_CREDENTIAL_EXPIRATION, quoted for the shell, and STSCREDS_PROFILE
     and STSCREDS_RENEW_AT for a prompt hook that keeps them current. Renews them first when they
     are missing or expired.
+
+    Examples:
+        eval "$(stscreds env)"                      # bash, zsh: in ~/.bashrc, ~/.zshrc
+        eval "$(stscreds env --profile prod)"
+        stscreds env --shell fish | source          # fish
     """
 
     def script() -> str:
@@ -55,6 +65,11 @@ def credential_process(profile: OptionalProfile = ProfileOption) -> None:
     SDK renews through stscreds. When it must renew, it asks for the MFA code on the terminal
     (/dev/tty). Renewed 15 minutes before the end (botocore's refresh window) when a code can be
     had; otherwise the current credentials while they have 5 minutes left.
+
+    Example:
+        # in ~/.aws/config; then `AWS_PROFILE=mfa aws s3 ls` renews through stscreds
+        [profile mfa]
+        credential_process = stscreds credential-process --profile default
     """
 
     def credentials() -> str:

@@ -26,6 +26,10 @@ def retire_keys(
     MFA session, deactivates the access key, checks the login again, deletes the key and removes it
     from the key store (or keyring). A login that stops working gets the key reactivated; an
     interrupted run names where it stopped, and running it again finishes it.
+
+    Examples:
+        stscreds retire-keys        # the key of profile default, for the login of its user
+        stscreds retire-keys --profile work --login-profile me --yes
     """
     done = run(lambda: retire(profile, login_profile, broker(), yes))
     if done.already_deleted:

@@ -63,6 +63,7 @@ def retire_keys(profile_flag: str | None, login_flag: str | None, broker: Broker
         raise UsageError("retire-keys asks before it deletes your key: confirm on a terminal, or pass --yes")
     key_id, secret = keystore.load_keys(profile)
     key, store = mask(key_id), paths.key_store()
+    keystore.check_writable()  # its last step removes the key there: known before the first
     config = load_config()
     user_arn = keystore.settings(profile).get(keystore.USER_ARN)
     if not user_arn:  # iam:GetUser with the long-term key: what the shipped policy allows without MFA
