@@ -101,9 +101,13 @@ def update(changes: dict[str, dict[str, str] | None]) -> None:
         ini.remember(path, text)
 
 
-def remove(profiles: list[str]) -> None:
-    if any(name in sections() for name in profiles):
-        update(dict.fromkeys(profiles))
+def remove(profiles: list[str]) -> list[str]:
+    """Forget these profiles' cached credentials, in one write; the ones that were there."""
+    cached = sections()
+    present = [name for name in dict.fromkeys(profiles) if name in cached]
+    if present:
+        update(dict.fromkeys(present))
+    return present
 
 
 def derived_from(root: str) -> list[str]:

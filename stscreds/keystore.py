@@ -19,10 +19,6 @@ import os
 
 from stscreds import ini, paths
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    pass
-
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (status reads this module)
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -36,14 +32,21 @@ MFA_COMMAND = "mfa_command"  # prints an MFA code, e.g. `ykman oath accounts cod
 KEY_CREATED = "key_created"  # when IAM made the key: from rotate, or looked up once with the session
 MFA_DEVICES = "mfa_devices"  # the user's MFA devices (space-separated ARNs), as the last auth found them
 SECRET_STORE = "secret_store"  # "keyring" when the secret is in the OS keyring, not in this file
-SETTINGS = (USER_ARN, MFA_COMMAND, KEY_CREATED, MFA_DEVICES)
+# The shared credentials file in which stscreds added the profile's [section] for its session
+# (it was not there before): `clear` may then remove the section once nothing else is in it.
+SESSION_SECTION = "session_section"
+SETTINGS = (USER_ARN, MFA_COMMAND, KEY_CREATED, MFA_DEVICES, SESSION_SECTION)
 # What belongs to one key and one IAM user: dropped when the profile's keys change to another's.
 KEY_SETTINGS = (USER_ARN, KEY_CREATED, MFA_DEVICES)
 # What `status` shows: nothing secret.
 PUBLIC = (ACCESS_KEY_ID, USER_ARN, KEY_CREATED)
 KEYRING = "keyring"
 KEYRING_SERVICE = "stscreds"
-KEYRING_INSTALL = "pipx inject stscreds keyring, uv tool install --with keyring ., or pip install 'stscreds[keyring]'"
+# How to add the keyring package to each of README's ways of installing stscreds.
+KEYRING_INSTALL = (
+    "`pipx inject stscreds keyring` (pipx), `uv tool install --compile-bytecode --with keyring .` in your clone "
+    "(uv), or `pip install keyring` in stscreds' virtualenv"
+)
 # Characters that configobj reads differently from a plain INI reader (quotes, inline
 # comments, lists, escapes): a value with one of them is left to configobj.
 _CONFIGOBJ_SYNTAX = frozenset("\"'#,\\")
@@ -168,12 +171,14 @@ def in_keyring(profile: str) -> bool:
 
 
 def _keyring() -> Any:
-    from stscreds.errors import UsageError  # see errors.py: not at the top
+    from stscreds.errors import StscredsError  # see errors.py: not at the top
 
     try:
         import keyring
     except ImportError:
-        raise UsageError(f"keeping the secret in the OS keyring needs the keyring package: {KEYRING_INSTALL}") from None
+        raise StscredsError(
+            f"keeping the secret in the OS keyring needs the keyring package, which is not installed: {KEYRING_INSTALL}"
+        ) from None
     return keyring
 
 

@@ -63,14 +63,23 @@ class TerminalUI:
                     return getpass.getpass(prompt, stream=self.stderr).strip()
                 self.stderr.write(prompt)
                 self.stderr.flush()
-            line = self.stdin.readline() if self.stdin is not None else ""
-        except EOFError:
-            line = ""
-        except (OSError, ValueError):  # stdin closed or gone
-            line = ""
+        except (EOFError, OSError, ValueError):  # no terminal after all: no answer either
+            return self._no_answer(label)
+        line = self.read_line()
         if not line:
-            raise NoInputError(f"no answer for {label!r}: stdin is closed and there is no terminal to ask on")
+            return self._no_answer(label)
         return line.strip()
+
+    @staticmethod
+    def _no_answer(label: str) -> str:
+        raise NoInputError(f"no answer for {label!r}: stdin is closed and there is no terminal to ask on")
+
+    def read_line(self) -> str:
+        """The next line of stdin, shown no prompt; "" at its end or when it is closed."""
+        try:
+            return self.stdin.readline() if self.stdin is not None else ""
+        except (EOFError, OSError, ValueError):  # stdin closed or gone
+            return ""
 
 
 class NoInputUI:
@@ -179,8 +188,38 @@ def mfa_prompter(
 
         return MfaPrompter(from_command)
     can_ask = getattr(ui, "can_ask", True)
+    if can_ask and isinstance(ui, TerminalUI) and not ui.interactive:
+        return CodeFromStdin(ui)
     why_not = getattr(ui, "reason", "there is no terminal to ask on")
     return MfaPrompter(lambda serial: ask_mfa_code(ui, serial), can_ask, f"{why_not} and no MFA command")
+
+
+class CodeFromStdin(MfaPrompter):
+    """No terminal, but a stdin that is open (a pipe, a file, /dev/null): the code is its next
+    line. It is read when `can_ask` is first asked, which a source does before any call to AWS,
+    so that a stdin with no code in it is known before a request is made (and counted against
+    the user), and a code that is not one is refused before AWS sees anything."""
+
+    why_not = "there is no terminal to ask on (stdin is not one, and has no code in it) and no MFA command"
+
+    def __init__(self, ui: TerminalUI) -> None:
+        self._ui = ui
+        self._line: str | None = None
+
+    @property
+    def can_ask(self) -> bool:  # type: ignore[override]
+        if self._line is None:
+            self._line = self._ui.read_line().strip()
+            if self._line and mfa_code(self._line) is None:
+                raise UsageError("the MFA code must be the 6 digits your device shows")
+        return bool(self._line)
+
+    def __call__(self, serial: str) -> str:
+        if not self.can_ask:
+            raise NoInputError(f"no MFA code for {serial}: {self.why_not}")
+        code = mfa_code(self._line or "")
+        assert code is not None  # checked in can_ask
+        return code
 
 
 def ask_mfa_code(ui: UI, serial: str) -> str:

@@ -154,8 +154,9 @@ def test_without_the_keyring_package_init_says_how_to_install_it(
         stdin=f"{user.access_key_id}\n{user.secret_access_key}\n",
         env={**env, "PYTHONPATH": str(hook)},
     )
-    assert_one_line_failure(done, 2)
-    assert "needs the keyring package: pipx inject stscreds keyring" in done.stderr
+    assert_one_line_failure(done, 1)
+    assert "needs the keyring package, which is not installed: `pipx inject stscreds keyring`" in done.stderr
+    assert "`pip install keyring` in stscreds' virtualenv" in done.stderr and "stscreds[keyring]" not in done.stderr
     assert not (isolated_env / ".stscreds").exists()
 
 

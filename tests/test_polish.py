@@ -281,10 +281,6 @@ def every_command_path() -> list[tuple[str, ...]]:
     return paths
 
 
-# The commands whose examples other branches add (issue 20, 14); empty once they are merged.
-EXAMPLES_ADDED_ELSEWHERE = {("init",), ("auth",)}
-
-
 def help_of(*path: str) -> str:
     done = subprocess.run(
         [STSCREDS, *path, "--help"], capture_output=True, text=True, env={**os.environ, "COLUMNS": "80"}, timeout=60
@@ -305,10 +301,9 @@ def test_every_help_reads_as_people_read_it(monkeypatch: pytest.MonkeyPatch) -> 
         for marker in ("<bool>", "<str>", "<int>", "<list", "TEXT", "INTEGER", "BOOLEAN", "╭", "[required]"):
             assert marker not in text, (path, marker)
         assert "-h, --help" in text
-        if path not in EXAMPLES_ADDED_ELSEWHERE:
-            examples = text.split("\nExample:\n" if "\nExample:\n" in text else "\nExamples:\n")
-            assert len(examples) == 2 and examples[1].startswith("  "), (path, text)
-            assert "Options:" in examples[0] and "stscreds" in examples[1]
+        examples = text.split("\nExample:\n" if "\nExample:\n" in text else "\nExamples:\n")
+        assert len(examples) == 2 and examples[1].startswith("  "), (path, text)
+        assert "Options:" in examples[0] and "stscreds" in examples[1]
 
 
 READ_HELP = """\

@@ -176,10 +176,36 @@ app = App(
 )
 
 
+def complete_profiles(incomplete: str) -> list[str]:
+    """Shell completion of --profile: every profile name the files define (resolve's list, so
+    roles, IAM Identity Center profiles and aliases too). Nothing when they cannot be read: a
+    completion must never print an error into the person's command line."""
+    try:
+        from stscreds.config import load_config
+        from stscreds.resolve import known_profiles
+
+        return [name for name in known_profiles(load_config()) if name.startswith(incomplete)]
+    except Exception:
+        return []
+
+
+def complete_keys(incomplete: str) -> list[str]:
+    """Shell completion of `read`'s KEY."""
+    from stscreds.credentials import INI_KEYS
+
+    return [key for key in INI_KEYS if key.startswith(incomplete)]
+
+
 def profile_option() -> Any:
-    """--profile/-p as answers.PROFILE describes it; absent, the command picks the profile as
-    botocore does (answers.profile_for)."""
-    return typer.Option(None, *answers.PROFILE.flags, help=answers.PROFILE.help, show_default=False)
+    """--profile/-p as answers.PROFILE describes it, completing profile names; absent, the
+    command picks the profile as botocore does (answers.profile_for)."""
+    return typer.Option(
+        None,
+        *answers.PROFILE.flags,
+        help=answers.PROFILE.help,
+        show_default=False,
+        autocompletion=complete_profiles,
+    )
 
 
 ProfileOption = profile_option()

@@ -6,14 +6,14 @@ from __future__ import annotations
 import typer
 
 from stscreds import answers
-from stscreds.cli.common import OptionalProfile, ProfileOption, app, broker, print_out, run
+from stscreds.cli.common import OptionalProfile, ProfileOption, app, broker, complete_keys, print_out, run
 from stscreds.credentials import INI_KEYS, RENEW_MARGIN_SECONDS
 from stscreds.prompts import controlling_terminal_ui
 
 
 @app.command()
 def read(
-    key: str = typer.Argument(..., help=f"One of: {', '.join(INI_KEYS)}."),
+    key: str = typer.Argument(..., help=f"One of: {', '.join(INI_KEYS)}.", autocompletion=complete_keys),
     profile: OptionalProfile = ProfileOption,
 ) -> None:
     """Print one value of the current credentials; renew them first if they have expired.
