@@ -244,8 +244,13 @@ def test_bash_completes_every_kind_of_profile_and_reads_keys(
     (isolated_env / ".aws").mkdir()
     (isolated_env / ".aws" / "config").write_text(COMPLETION_CONFIG)
     write_credentials(isolated_env, "[static]\naws_access_key_id = AKIASTATICSTATIC0001\naws_secret_access_key = s\n")
-    installed = run(isolated_env, "--install-completion", "bash", env=env)
-    assert installed.returncode == 0, installed.stderr
+    # As a person installs it: from bash, which typer finds among its parent processes (`; exit`
+    # keeps bash from replacing itself with stscreds, and so from leaving the process tree).
+    installed = subprocess.run(
+        ["bash", "-c", f"{STSCREDS} --install-completion; exit $?"],
+        capture_output=True, text=True, env=env, cwd=isolated_env, timeout=60,
+    )  # fmt: skip
+    assert installed.returncode == 0, installed.stdout + installed.stderr
     env = {**env, "PATH": f"{Path(STSCREDS).parent}:{env['PATH']}"}
     done = subprocess.run(
         ["bash", "-i", "-c", COMPLETE], capture_output=True, text=True, env=env, cwd=isolated_env, timeout=60
