@@ -142,6 +142,7 @@ def test_login_signs_in_with_the_browser_and_writes_what_aws_cli_v2_writes(
 
     assert (done.returncode, done.stdout) == (0, ""), done.stderr
     assert f"Signed in as {ALICE}" in done.stderr
+    assert sf.BROWSER_CHATTER in done.stderr  # what the browser printed, kept off stdout
     # The browser went to the authorize page, then back to the one-shot listener on 127.0.0.1.
     visits = list(sf.iter_visits(isolated_env / "browser.log"))
     assert len(visits) == 1 and visits[0].status == 200
