@@ -81,7 +81,10 @@ def cached(
     `min_seconds` left, else None: the lookup of the fast path, which renews nothing."""
     from stscreds.resolve import resolve
 
-    credentials = resolve(profile, config).store.load()
+    resolved = resolve(profile, config)
+    if resolved.renew_within is not None:  # a login's: see Source.renew_within
+        min_seconds = min(min_seconds, resolved.renew_within)
+    credentials = resolved.store.load()
     if credentials is None or not credentials.outlives(min_seconds, now):
         return None
     return credentials

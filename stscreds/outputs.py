@@ -144,6 +144,7 @@ def status_text(report: dict[str, object]) -> str:
         state = {
             "role": "no credentials yet: the next read assumes the role",
             "sso": "no credentials yet: the next read gets them from IAM Identity Center",
+            "login": "no credentials yet: the next read gets them from the login",
             "static": "none that stscreds can read",
         }.get(str(report.get("key_kind")), f"no session: run `{auth}`")
     elif report.get("valid"):
@@ -160,6 +161,7 @@ def status_text(report: dict[str, object]) -> str:
         ("SSO", "sso_session"),
         ("Account", "sso_account_id"),
         ("Role name", "sso_role_name"),
+        ("Login", "login_session"),
         ("Keys", "keys"),
     ):
         if report.get(key):
@@ -173,6 +175,12 @@ def status_text(report: dict[str, object]) -> str:
         age = report.get("long_term_key_age_days")
         made = f", made {str(report['long_term_key_created'])[:10]} ({age} days ago)" if isinstance(age, int) else ""
         lines.append(("Long-term", f"{report['long_term_access_key_id']} in {report['key_store']}{made}"))
+        if report.get("rests_on_long_term_key"):
+            holder = str(report.get("long_term_key_profile") or "default")
+            flag = "" if holder == "default" else f" --profile {holder}"
+            lines.append(
+                ("Retire it", f"`stscreds login --profile NAME`, then `stscreds retire-keys{flag}` (see README)")
+            )
     return "".join(f"{label + ':':<12} {value}\n" for label, value in lines)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from stscreds import keystore, paths
+from stscreds import paths
 from stscreds.config import Config, load_config
 from stscreds.credentials import RENEW_MARGIN_SECONDS, days_since, mask
 from stscreds.resolve import Resolver
@@ -30,6 +30,8 @@ def describe(resolved: Resolved) -> dict[str, str]:
             "sso_role_name": settings["sso_role_name"],
             "sso_session": label,
         }
+    if resolved.kind == "login":
+        return {"login_session": settings["login_session"]}
     if resolved.kind == "static":
         return {"keys": "temporary" if settings.get("aws_session_token") else "long-term"}
     return {}
@@ -46,18 +48,28 @@ def status_report(profile: str, now: float | None = None, config: Config | None 
         report["alias_of"] = resolved.profile
     report.update(describe(resolved))
     root = resolved.chain()[-1]
-    public = keystore.public_values(root.profile) if root.kind == "session" else {}
-    long_term = public.get(keystore.ACCESS_KEY_ID)
+    long_term = user_arn = created = None
+    if root.kind == "session":  # only a stscreds profile has a long-term key: a login's status loads no keystore
+        from stscreds import keystore
+
+        public = keystore.public_values(root.profile)
+        long_term, user_arn, created = (
+            public.get(k) for k in (keystore.ACCESS_KEY_ID, keystore.USER_ARN, keystore.KEY_CREATED)
+        )
     report.update(
-        user_arn=public.get(keystore.USER_ARN),
+        user_arn=root.settings["login_session"] if root.kind == "login" else user_arn,
         access_key_id=mask(credentials.access_key_id) if credentials else None,
         long_term_access_key_id=mask(long_term) if long_term else None,
         expiration=credentials.expiration_text if credentials else None,
         seconds_left=int(credentials.seconds_left(now)) if credentials else None,
         valid=credentials is not None and credentials.outlives(RENEW_MARGIN_SECONDS, now),
-        long_term_key_created=public.get(keystore.KEY_CREATED),
-        long_term_key_age_days=days_since(public.get(keystore.KEY_CREATED), now),
+        long_term_key_created=created,
+        long_term_key_age_days=days_since(created, now),
         key_store=paths.key_store(),
         key_kind=resolved.kind,
+        # Whether these credentials still come, at the end of the chain, from a long-term key
+        # (a stscreds profile's): `stscreds login` and `retire-keys` move off it.
+        rests_on_long_term_key=bool(long_term),
+        long_term_key_profile=root.profile if long_term else None,
     )
     return report

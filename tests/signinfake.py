@@ -1041,10 +1041,15 @@ def write_cache(directory: Path, session: str, token: dict[str, Any]) -> Path:
     return path
 
 
+BROWSER_CHATTER = "Opening in existing browser session."
+
+
 def _browser_main(arguments: list[str]) -> int:
-    """BROWSER=“python signinfake.py”: detach (webbrowser waits for a BROWSER command, and the CLI's listener
-    cannot answer until it returns), then follow the URL and log the visit."""
+    """BROWSER=“python signinfake.py”: say what real browsers say on stdout (BROWSER_CHATTER), detach
+    (webbrowser waits for a BROWSER command, and the CLI's listener cannot answer until it returns), then
+    follow the URL and log the visit."""
     if arguments[:1] != ["--wait"]:
+        print(BROWSER_CHATTER, flush=True)
         subprocess.Popen(
             [sys.executable, __file__, "--wait", *arguments],
             start_new_session=True,

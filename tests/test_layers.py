@@ -22,7 +22,14 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("config and stores", ("stscreds.config", "stscreds.credentials_file", "stscreds.cache", "stscreds.keystore")),
     (
         "AWS calls and the person",
-        ("stscreds.aws", "stscreds.sso", "stscreds.federation", "stscreds.prompts", "stscreds.browser"),
+        (
+            "stscreds.aws",
+            "stscreds.sso",
+            "stscreds.signin",
+            "stscreds.federation",
+            "stscreds.prompts",
+            "stscreds.browser",
+        ),
     ),
     ("deciding", ("stscreds.sources", "stscreds.resolve", "stscreds.broker")),
     ("use cases", ("stscreds.answers", "stscreds.status", "stscreds.server", "stscreds.commands")),
@@ -160,13 +167,21 @@ def test_the_fast_path_loads_only_its_own_modules(isolated_env: Path) -> None:
     store.write_text("[default]\naws_access_key_id = AKIAEXAMPLEEXAMPLE01\naws_secret_access_key = s\n")
     (isolated_env / ".aws" / "config").write_text(
         "[profile prod]\nrole_arn = arn:aws:iam::222222222222:role/Deploy\nsource_profile = default\n"
+        # A login profile (stscreds login): its credentials are served without JSON or cryptography.
+        "[profile signin]\nlogin_session = arn:aws:iam::123456789012:user/alice\n"
     )
     (isolated_env / ".stscreds" / "cache").write_text(
         "[prod]\naws_access_key_id = ASIAROLEROLEROLEROLE\naws_secret_access_key = s\naws_session_token = t\n"
         "x_security_token_expires = 2099-01-01T00:00:00Z\nrole_arn = arn:aws:iam::222222222222:role/Deploy\n"
         "source_profile = default\nroot = session.default\n"
+        "[signin]\naws_access_key_id = ASIALOGINLOGINLOGIN1\naws_secret_access_key = s\naws_session_token = t\n"
+        "x_security_token_expires = 2099-01-01T00:00:00Z\nlogin_session = arn:aws:iam::123456789012:user/alice\n"
+        "root = login-session.arn:aws:iam::123456789012:user/alice\n"
     )
-    commands = ["read aws_session_token", "env", "credential-process", "status", "status --json", "env -p prod"]
+    commands = [
+        "read aws_session_token", "env", "credential-process", "status", "status --json", "env -p prod",
+        "credential-process -p signin", "status -p signin",
+    ]  # fmt: skip
     done = subprocess.run(
         [sys.executable, "-c", CHECK_FAST, *commands], capture_output=True, text=True, env=cli_env(isolated_env)
     )
