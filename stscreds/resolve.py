@@ -324,7 +324,10 @@ class Resolver:
                 f"or set up its keys with `stscreds init --profile {name}`"
             )
         if name == DEFAULT_PROFILE and not known_profiles(self.config):
-            return NotInitialisedError("nothing is set up yet: run `stscreds init` first")
+            return NotInitialisedError(
+                "nothing is set up yet: run `stscreds init` first "
+                "(or `stscreds login` to sign in with no access key at all)"
+            )
         return UnknownProfileError(
             f"no profile {name!r} in {self.config.path}, {self.config.credentials_path} or "
             f"{paths.key_store()}{self._suggest(name)}"
