@@ -1,6 +1,6 @@
 """The commands that run in every new shell, or before each SDK call in a refresh window
-(`read`, `env`, `credential-process`, `status`): their options, which profile they are about,
-how fresh their credentials must be, and what they print.
+(`read`, `env`, `credential-process`, `status`, and `list`): their options, which profile they
+are about, how fresh their credentials must be, and what they print.
 
 The fast path (__main__.py) and the full CLI (cli/) both take all of this from here, and find
 the credentials through the same `resolve`, so that they cannot disagree: the fast path only
@@ -39,16 +39,30 @@ PROFILE = Option(
     True,
     "The profile to use [default: $AWS_DEFAULT_PROFILE, else $AWS_PROFILE, else default, as botocore reads them].",
 )
-SHELLS = ("sh", "fish", "powershell")
-SHELL = Option("shell", ("--shell", "-s"), True, f"One of: {', '.join(SHELLS)} (sh: bash, zsh).")
+# `env --shell`: stscreds' own lines (every value single-quoted, and the prompt hook's
+# variables); bash and zsh take what sh takes.
+SHELLS = ("sh", "bash", "zsh", "fish", "powershell")
+SHELL_SYNTAX = {"bash": "sh", "zsh": "sh"}
+SHELL = Option("shell", ("--shell", "-s"), True, "One of: sh, bash, zsh (the same lines), fish, powershell.")
+# `env --format`: AWS CLI v2's `configure export-credentials` formats, and two more.
+FORMATS = ("env", "env-no-export", "powershell", "windows-cmd", "process", "dotenv", "fish")
+FORMAT = Option(
+    "format",
+    ("--format",),
+    True,
+    "As `aws configure export-credentials --format` prints it: env, env-no-export, powershell, windows-cmd, "
+    "process; or dotenv (docker run --env-file), fish.",
+)
+UNSET = Option("unset", ("--unset",), False, "Print the lines that remove every variable env sets, instead.")
 JSON = Option("json", ("--json",), False, "Print JSON.")
 
 # The options of each command the fast path may answer.
 OPTIONS: dict[str, tuple[Option, ...]] = {
     "read": (PROFILE,),
-    "env": (PROFILE, SHELL),
+    "env": (PROFILE, SHELL, FORMAT, UNSET),
     "credential-process": (PROFILE,),
     "status": (PROFILE, JSON),
+    "list": (JSON,),
 }
 
 # How long the credentials must still last for each command to hand them out. `read`, `env`
@@ -95,22 +109,66 @@ def checked_key(key: str) -> str:
     return key
 
 
-def checked_shell(shell: str) -> str:
-    if shell not in SHELLS:
-        from stscreds.errors import UsageError  # see errors.py: not at the top
+def _usage(message: str) -> Exception:
+    from stscreds.errors import UsageError  # see errors.py: not at the top
 
-        raise UsageError(f"unknown shell {shell!r}; choose one of: {', '.join(SHELLS)}")
-    return shell
+    return UsageError(message)
+
+
+def checked_shell(shell: str) -> str:
+    """The shell whose syntax `env --shell SHELL` prints (sh for bash and zsh)."""
+    if shell not in SHELLS:
+        raise _usage(f"unknown shell {shell!r}; choose one of: {', '.join(SHELLS)}")
+    return SHELL_SYNTAX.get(shell, shell)
+
+
+def checked_output(shell: str | None, form: str | None, unset: bool = False) -> tuple[str, str]:
+    """What `env` prints, checked before anything is read or asked: ("shell", its syntax) for
+    `--shell` (the default: sh), or ("format", FORMAT) for `--format`."""
+    if shell is not None and form is not None:
+        raise _usage("--shell and --format both choose what env prints: give one of them")
+    if form is None:
+        return ("shell", checked_shell("sh" if shell is None else shell))
+    if form not in FORMATS:
+        raise _usage(f"unknown format {form!r}; choose one of: {', '.join(FORMATS)}")
+    if unset and form not in ("env", "powershell", "windows-cmd", "fish"):
+        raise _usage(
+            f"--unset is for the formats a shell runs (env, powershell, windows-cmd, fish); "
+            f"{form} sets no shell's variables"
+        )
+    return ("format", form)
+
+
+def region(profile: str, config: Config | None = None) -> str | None:
+    """The profile's region as botocore reads it: `region` of that very profile, the config and
+    credentials files merged (not [default]'s, nor its source_profile's); None when it has none."""
+    from stscreds.config import load_config
+
+    return (config or load_config()).settings(profile).get("region") or None
 
 
 def read(credentials: Credentials, key: str) -> str:
     return credentials.as_ini()[checked_key(key)] + "\n"
 
 
-def env(credentials: Credentials, shell: str, profile: str) -> str:
+def env(credentials: Credentials, output: tuple[str, str], profile: str, config: Config | None = None) -> str:
+    """`stscreds env`: the lines that set the credentials and the profile's region, as
+    `checked_output` chose."""
     from stscreds import outputs  # what prints them: `read` needs none of it
 
-    return outputs.shell_script(credentials, checked_shell(shell), profile)
+    kind, name = output
+    if kind == "format":
+        return outputs.export(credentials, name, region(profile, config))
+    return outputs.shell_script(credentials, name, profile, region(profile, config))
+
+
+def unset(output: tuple[str, str]) -> str:
+    """`stscreds env --unset`: the lines that remove every variable that `env` with the same
+    --shell or --format sets. No file is read."""
+    from stscreds import outputs
+
+    kind, name = output
+    return outputs.export_unset(name) if kind == "format" else outputs.shell_unset(name)
 
 
 def credential_process(credentials: Credentials) -> str:
@@ -123,6 +181,49 @@ def status(report: dict[str, object], as_json: bool) -> str:
     from stscreds import outputs
 
     return outputs.status_json(report) if as_json else outputs.status_text(report)
+
+
+def listing(rows: list[dict[str, object]], as_json: bool) -> str:
+    """`stscreds list`: the rows of status.list_report, as text or JSON."""
+    from stscreds import outputs
+
+    return outputs.list_json(rows) if as_json else outputs.list_text(rows)
+
+
+# --- a long-term key in the environment ------------------------------------------------------
+
+
+def shadowing_warning(environ: Mapping[str, str] | None = None) -> str | None:
+    """The one line `status`, `auth` and `env` say when AWS_ACCESS_KEY_ID holds a long-term
+    key (AKIA...) and AWS_SECRET_ACCESS_KEY is set: every AWS SDK takes that pair before any
+    profile, so no session or role of stscreds' is used where it is set. None otherwise."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    key = environ.get("AWS_ACCESS_KEY_ID") or ""
+    if not (key.startswith("AKIA") and environ.get("AWS_SECRET_ACCESS_KEY")):
+        return None
+    from stscreds.credentials import mask
+
+    return (
+        f"warning: AWS_ACCESS_KEY_ID ({mask(key)}) and AWS_SECRET_ACCESS_KEY in your environment are a long-term "
+        "key, which every AWS SDK uses before any profile or session: remove them where they are set "
+        "(`unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY`)"
+    )
+
+
+def warn_if_shadowed(environ: Mapping[str, str] | None = None) -> None:
+    """Say shadowing_warning, if any, on stderr (the fast path's and the CLI's one place)."""
+    import sys
+
+    line = shadowing_warning(environ)
+    if line is None:
+        return
+    try:
+        sys.stderr.write(f"stscreds: {line}\n")
+        sys.stderr.flush()
+    except (AttributeError, OSError, ValueError):
+        pass  # no stderr: nothing to tell
 
 
 # --- printing it -----------------------------------------------------------------------------

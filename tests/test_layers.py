@@ -27,8 +27,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("edges", ("stscreds.cli", "stscreds.__main__", "stscreds.library", "stscreds")),
 ]
 
-# What `read`, `env`, `credential-process` and `status` may load while they answer from a
-# store: these modules of stscreds', and nothing of the standard library that the interpreter
+# What `read`, `env`, `credential-process`, `status` and `list` may load while they answer from
+# the stores: these modules of stscreds', and nothing of the standard library that the interpreter
 # has not loaded for itself already.
 FAST_PATH_MODULES = {
     "stscreds", "stscreds.__main__", "stscreds.answers", "stscreds.resolve", "stscreds.config", "stscreds.ini",
@@ -160,7 +160,10 @@ def test_the_fast_path_loads_only_its_own_modules(isolated_env: Path) -> None:
         "x_security_token_expires = 2099-01-01T00:00:00Z\nrole_arn = arn:aws:iam::222222222222:role/Deploy\n"
         "source_profile = default\nroot = session.default\n"
     )
-    commands = ["read aws_session_token", "env", "credential-process", "status", "status --json", "env -p prod"]
+    commands = [
+        *("read aws_session_token", "env", "credential-process", "status", "status --json", "env -p prod"),
+        *("env --format process", "env --format fish -p prod", "env --unset", "list", "list --json"),
+    ]
     done = subprocess.run(
         [sys.executable, "-c", CHECK_FAST, *commands], capture_output=True, text=True, env=cli_env(isolated_env)
     )

@@ -25,6 +25,7 @@ def auth(
     output_env: bool = typer.Option(False, "--output-env", help="Also print `export` lines for sh, as `env` does."),
 ) -> None:
     """Ask for an MFA code and write session credentials to ~/.aws/credentials."""
+    answers.warn_if_shadowed()
     name = answers.profile_for("auth", profile)
     seconds = run(lambda: parse_duration(duration))
     renewer = run(lambda: broker(code=mfa_code, command=mfa_command))

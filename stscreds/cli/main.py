@@ -13,6 +13,7 @@ import typer
 # The commands register themselves, in the order `stscreds --help` lists them.
 from stscreds.cli import assume, auth, common, init, read, rotate, sso, status, whoami  # noqa: F401  # noqa: E402, F401, I001
 from stscreds.cli import exec as exec_command  # noqa: F401
+from stscreds.cli import list as list_command  # noqa: F401
 from stscreds.cli.common import Terminated, app, log_to_stderr, print_out
 from stscreds.errors import EXIT_INTERRUPTED
 from stscreds.version import VERSION

@@ -20,6 +20,7 @@ def status(
     Exit 0 while they are valid, 1 when they have expired or are missing. No network, no prompt.
     """
     report = run(lambda: status_report(answers.profile_for("status", profile)))
+    answers.warn_if_shadowed()
     print_out(answers.status(report, as_json))
     if not report["valid"]:
         raise typer.Exit(EXIT_FAILURE)

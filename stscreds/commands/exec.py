@@ -19,7 +19,7 @@ def exec_environment(profile: str, broker: Broker, environ: Mapping[str, str]) -
     variables out (they would send an SDK looking for a profile instead of the keys)."""
     credentials = broker.get(profile, MARGINS["exec"])
     kept = {name: value for name, value in environ.items() if name not in PROFILE_VARIABLES}
-    return {**kept, **outputs.environment(credentials)}
+    return {**kept, **outputs.environment(credentials, load_config().settings(profile).get("region"))}
 
 
 # What the command of `exec --server` keeps of the profile's settings: how to reach AWS and
