@@ -68,12 +68,12 @@ def _answer(command: str, positional: list[str], options: dict[str, str], now: f
 
     config = load_config()
     if command == "list":
-        from stscreds.status import list_report
+        from stscreds.listing import list_report
 
         rows = list_report(config, now)
         if positional or not rows:
             return None  # "no profiles yet" is the full CLI's
-        return answers.listing(rows, "json" in options)
+        return answers.list_output(rows, "json" in options)
     profile = answers.profile_for(command, options.get("profile"), config=config)
     if profile.startswith("-"):
         return None

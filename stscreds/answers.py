@@ -154,21 +154,23 @@ def read(credentials: Credentials, key: str) -> str:
 def env(credentials: Credentials, output: tuple[str, str], profile: str, config: Config | None = None) -> str:
     """`stscreds env`: the lines that set the credentials and the profile's region, as
     `checked_output` chose."""
-    from stscreds import outputs  # what prints them: `read` needs none of it
-
     kind, name = output
     if kind == "format":
-        return outputs.export(credentials, name, region(profile, config))
+        from stscreds import exports  # only --format needs it
+
+        return exports.export(credentials, name, region(profile, config))
+    from stscreds import outputs  # what prints them: `read` needs none of it
+
     return outputs.shell_script(credentials, name, profile, region(profile, config))
 
 
 def unset(output: tuple[str, str]) -> str:
     """`stscreds env --unset`: the lines that remove every variable that `env` with the same
     --shell or --format sets. No file is read."""
-    from stscreds import outputs
+    from stscreds import exports
 
     kind, name = output
-    return outputs.export_unset(name) if kind == "format" else outputs.shell_unset(name)
+    return exports.export_unset(name) if kind == "format" else exports.shell_unset(name)
 
 
 def credential_process(credentials: Credentials) -> str:
@@ -183,11 +185,11 @@ def status(report: dict[str, object], as_json: bool) -> str:
     return outputs.status_json(report) if as_json else outputs.status_text(report)
 
 
-def listing(rows: list[dict[str, object]], as_json: bool) -> str:
-    """`stscreds list`: the rows of status.list_report, as text or JSON."""
-    from stscreds import outputs
+def list_output(rows: list[dict[str, object]], as_json: bool) -> str:
+    """`stscreds list`: the rows of listing.list_report, as text or JSON."""
+    from stscreds import listing
 
-    return outputs.list_json(rows) if as_json else outputs.list_text(rows)
+    return listing.list_json(rows) if as_json else listing.list_text(rows)
 
 
 # --- a long-term key in the environment ------------------------------------------------------

@@ -1,8 +1,7 @@
-"""What `stscreds status` and `stscreds list` report: read from the stores, with no network
-and no prompt.
+"""What `stscreds status` reports: read from the stores, with no network and no prompt.
 
-Standard library only: `status` (while the credentials are valid) and `list` are answered by
-the fast path, through these same functions, so both paths print the same.
+Standard library only: while the credentials are valid, `status` is answered by the fast path,
+through this same function, so both paths print the same.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ import time
 from stscreds import keystore, paths
 from stscreds.config import Config, load_config
 from stscreds.credentials import RENEW_MARGIN_SECONDS, days_since, mask
-from stscreds.resolve import Resolver, known_profiles
+from stscreds.resolve import Resolver
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -62,60 +61,3 @@ def status_report(profile: str, now: float | None = None, config: Config | None 
         key_kind=resolved.kind,
     )
     return report
-
-
-# `list --json`: every row has every one of these keys, in this order (None where it does not apply).
-LIST_KEYS = (
-    "profile",  # the name, as --profile takes it
-    "kind",  # session, role, sso, static or alias; None when it does not resolve
-    "alias_of",  # an alias: the profile it stands for
-    "chain",  # the profile it stands for and those it rests on, down to the one whose keys sign
-    "role_arn",  # a role (or an alias of one)
-    "sso_session",  # an IAM Identity Center role: its sso-session (or start URL, in the legacy form)
-    "sso_account_id",
-    "sso_role_name",
-    "keys",  # keys of another tool's: temporary or long-term
-    "long_term_access_key_id",  # a stscreds profile: its long-term key, masked
-    "credentials",  # valid, expired or none: what is cached, read from the store
-    "expiration",  # when the cached credentials end (or ended)
-    "error",  # why the profile does not resolve: a cycle, a missing source_profile...
-)
-
-
-def list_report(config: Config | None = None, now: float | None = None) -> list[dict[str, object]]:
-    """One row (LIST_KEYS) for every profile a file names, in the files' order: what it is,
-    what it rests on, and what is cached for it. Reads the stores only."""
-    now = time.time() if now is None else now
-    config = config or load_config()
-    resolver = Resolver(config)
-    return [_row(resolver, name, now) for name in known_profiles(config)]
-
-
-def _row(resolver: Resolver, name: str, now: float) -> dict[str, object]:
-    row: dict[str, object] = dict.fromkeys(LIST_KEYS)
-    row.update(profile=name, chain=[])
-    try:
-        resolved = resolver.resolve(name)
-    except Exception as error:  # errors.py's classes are imported only when needed (see there)
-        from stscreds.errors import NotInitialisedError, UsageError
-
-        if not isinstance(error, (UsageError, NotInitialisedError)):
-            raise  # a file that cannot be read: the whole command says so
-        row["error"] = str(error)
-        return row
-    row.update(describe(resolved))
-    row.pop("source_profile", None)  # the chain says it, and more
-    row["chain"] = [link.profile for link in resolved.chain()]
-    row["kind"] = "alias" if resolver.aliases else resolved.kind
-    if resolver.aliases:
-        row["alias_of"] = resolved.profile
-    if resolved.kind == "session":
-        key = keystore.public_values(resolved.profile).get(keystore.ACCESS_KEY_ID)
-        row["long_term_access_key_id"] = mask(key) if key else None
-    credentials = resolved.store.load()
-    if credentials is None:
-        row["credentials"] = "none"
-    else:
-        row["credentials"] = "valid" if credentials.seconds_left(now) > 0 else "expired"
-        row["expiration"] = credentials.expiration_text
-    return row

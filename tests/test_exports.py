@@ -24,7 +24,7 @@ from conftest import STSCREDS, cli_env, examples, run, write_credentials
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stscreds import answers, outputs
+from stscreds import answers, exports, outputs
 from stscreds.__main__ import fast_answer
 from stscreds.credentials import parse_expiration
 from stscreds.errors import StscredsError
@@ -58,7 +58,7 @@ def vector_cases(include_hostile: bool = False) -> list[tuple[str, dict[str, obj
 def cli_input(case: dict[str, object]) -> dict[str, str]:
     given_ = case["credentials"]
     assert isinstance(given_, dict)
-    return outputs.cli_variables(
+    return exports.cli_variables(
         given_["AccessKeyId"], given_["SecretAccessKey"], given_["SessionToken"], given_["Expiration"]
     )
 
@@ -74,7 +74,7 @@ def with_session(home: Path, config: str = "") -> None:
 
 @pytest.mark.parametrize(("form", "case"), vector_cases(), ids=[f"{f}-{c['name']}" for f, c in vector_cases()])
 def test_every_format_prints_what_the_aws_cli_prints(form: str, case: dict[str, object]) -> None:
-    assert outputs.export_lines(form, cli_input(case)) == case["output"]
+    assert exports.export_lines(form, cli_input(case)) == case["output"]
 
 
 @settings(max_examples=examples(100))
@@ -82,8 +82,8 @@ def test_every_format_prints_what_the_aws_cli_prints(form: str, case: dict[str, 
 def test_the_expiry_is_printed_as_the_aws_cli_prints_it(seconds: int) -> None:
     """The CLI prints botocore's expiry with datetime.isoformat(): +00:00, not Z."""
     moment = datetime.fromtimestamp(seconds, timezone.utc)
-    assert outputs.iso_expiration(seconds) == moment.isoformat()
-    assert parse_expiration(outputs.iso_expiration(seconds)) == seconds
+    assert exports.iso_expiration(seconds) == moment.isoformat()
+    assert parse_expiration(exports.iso_expiration(seconds)) == seconds
 
 
 @pytest.mark.parametrize("form", answers.FORMATS)
@@ -105,7 +105,7 @@ def test_env_format_prints_the_aws_clis_lines_then_the_security_token_and_the_re
         assert added == ""
     else:
         extra = {"AWS_SECURITY_TOKEN": TOKEN, "AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-1"}
-        assert added == outputs.export_lines(form, extra)
+        assert added == exports.export_lines(form, extra)
 
 
 def test_values_the_aws_cli_would_expand_are_quoted_or_refused(tmp_path: Path) -> None:
@@ -118,28 +118,28 @@ def test_values_the_aws_cli_would_expand_are_quoted_or_refused(tmp_path: Path) -
         variables = cli_input(case)
         if form == "env-no-export":  # docker's --env-file has no quoting either
             with pytest.raises(StscredsError):
-                outputs.export_lines("dotenv", variables)
+                exports.export_lines("dotenv", variables)
         if form == "windows-cmd":
             with pytest.raises(StscredsError) as refused:
-                outputs.export_lines(form, variables)
+                exports.export_lines(form, variables)
             assert not any(value in str(refused.value) for value in variables.values())
             assert consumers["windows-cmd"](str(case["output"]), tmp_path) != variables  # the CLI's: broken
             continue
-        ours = outputs.export_lines(form, variables)
+        ours = exports.export_lines(form, variables)
         if form == "process":  # JSON escapes: the same bytes
             assert ours == case["output"]
             continue
         assert ours != case["output"]
         assert consumers[form](ours, tmp_path) == variables, form
     with pytest.raises(StscredsError):
-        outputs.export_lines("dotenv", {"AWS_SESSION_TOKEN": "a\nB=c"})
+        exports.export_lines("dotenv", {"AWS_SESSION_TOKEN": "a\nB=c"})
 
 
 plain_or_not = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r\n"), max_size=12)
 
 
 @settings(max_examples=examples(20))
-@given(st.lists(st.one_of(st.text(alphabet=sorted(outputs.PLAIN), max_size=30), plain_or_not), min_size=1, max_size=4))
+@given(st.lists(st.one_of(st.text(alphabet=sorted(exports.PLAIN), max_size=30), plain_or_not), min_size=1, max_size=4))
 def test_each_consumer_reads_back_exactly_the_values(values: list[str]) -> None:
     """Whatever the values, each format's consumer sets exactly them, or the format refuses."""
     variables = {f"V{i}": value for i, value in enumerate(values)}
@@ -149,10 +149,10 @@ def test_each_consumer_reads_back_exactly_the_values(values: list[str]) -> None:
             if form == "fish" and shutil.which("fish") is None:
                 continue
             try:
-                text = outputs.export_lines(form, variables)
+                text = exports.export_lines(form, variables)
             except StscredsError:
-                assert (form == "windows-cmd" and not all(v and outputs.plain(v) for v in values)) or (
-                    form == "dotenv" and not all(outputs.plain(v) for v in values)
+                assert (form == "windows-cmd" and not all(v and exports.plain(v) for v in values)) or (
+                    form == "dotenv" and not all(exports.plain(v) for v in values)
                 )
                 continue
             assert consume(text, folder) == variables, (form, text)
@@ -179,7 +179,7 @@ def fish_source(text: str, folder: Path) -> dict[str, str]:
 
 
 # The variables the consumers are asked about: the tests' own, and every one `env` sets.
-NAMES = ("V0", "V1", "V2", "V3", *outputs.CLI_VARIABLES, *outputs.ADDED_VARIABLES, *outputs.HOOK_VARIABLES)
+NAMES = ("V0", "V1", "V2", "V3", *exports.CLI_VARIABLES, *exports.ADDED_VARIABLES, *outputs.HOOK_VARIABLES)
 
 
 def _read_back(argv: list[str]) -> dict[str, str]:
@@ -445,7 +445,7 @@ def test_unset_needs_no_credentials_and_no_file(isolated_env: Path) -> None:
     (isolated_env / ".aws" / "config").write_text("not an ini file\n")
     done = run(isolated_env, "env", "--unset")
     assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout == fast_answer(["env", "--unset"]) == outputs.shell_unset("sh")
+    assert done.stdout == fast_answer(["env", "--unset"]) == exports.shell_unset("sh")
 
 
 @pytest.mark.parametrize(

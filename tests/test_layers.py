@@ -17,12 +17,18 @@ PACKAGE = Path(__file__).resolve().parent.parent / "stscreds"
 
 # Lowest first. A module's layer is that of its longest listed prefix.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("values", ("stscreds.version", "stscreds.errors", "stscreds.credentials", "stscreds.paths", "stscreds.outputs")),
+    (
+        "values",
+        (
+            *("stscreds.version", "stscreds.errors", "stscreds.credentials", "stscreds.paths"),
+            *("stscreds.outputs", "stscreds.exports"),
+        ),
+    ),
     ("files", ("stscreds.ini", "stscreds.ini_edit", "stscreds.atomic", "stscreds.lock")),
     ("config and stores", ("stscreds.config", "stscreds.credentials_file", "stscreds.cache", "stscreds.keystore")),
     ("AWS calls and the person", ("stscreds.aws", "stscreds.sso", "stscreds.prompts")),
     ("deciding", ("stscreds.sources", "stscreds.resolve", "stscreds.broker")),
-    ("use cases", ("stscreds.answers", "stscreds.status", "stscreds.server", "stscreds.commands")),
+    ("use cases", ("stscreds.answers", "stscreds.status", "stscreds.listing", "stscreds.server", "stscreds.commands")),
     # The package itself is the library's front: its names are the library's, loaded on first use.
     ("edges", ("stscreds.cli", "stscreds.__main__", "stscreds.library", "stscreds")),
 ]
@@ -33,7 +39,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
 FAST_PATH_MODULES = {
     "stscreds", "stscreds.__main__", "stscreds.answers", "stscreds.resolve", "stscreds.config", "stscreds.ini",
     "stscreds.paths", "stscreds.credentials", "stscreds.outputs", "stscreds.keystore",
-    "stscreds.credentials_file", "stscreds.cache", "stscreds.status",
+    "stscreds.credentials_file", "stscreds.cache", "stscreds.status", "stscreds.exports", "stscreds.listing",
 }  # fmt: skip
 
 

@@ -11,7 +11,7 @@ import pytest
 from awsproxy import RecordingProxy
 from conftest import run, write_credentials
 
-from stscreds import status
+from stscreds import listing
 from stscreds.__main__ import fast_answer
 
 FUTURE, PAST = "2999-01-01T00:00:00Z", "2001-01-01T00:00:00Z"
@@ -146,10 +146,10 @@ def test_list_json_has_one_documented_row_per_profile(isolated_env: Path) -> Non
     document = json.loads(done.stdout)
     assert list(document) == ["profiles"]
     rows = {row["profile"]: row for row in document["profiles"]}
-    assert all(list(row) == list(status.LIST_KEYS) for row in rows.values())
+    assert all(list(row) == list(listing.LIST_KEYS) for row in rows.values())
     assert list(rows) == [line.split()[0] for line in EXPECTED_TEXT.splitlines()[1:]]
     assert rows["prod-readonly"] == {
-        **dict.fromkeys(status.LIST_KEYS),
+        **dict.fromkeys(listing.LIST_KEYS),
         "profile": "prod-readonly",
         "kind": "role",
         "chain": ["prod-readonly", "prod", "default"],
@@ -158,7 +158,7 @@ def test_list_json_has_one_documented_row_per_profile(isolated_env: Path) -> Non
         "expiration": PAST,
     }
     assert rows["dev-admin"] == {
-        **dict.fromkeys(status.LIST_KEYS),
+        **dict.fromkeys(listing.LIST_KEYS),
         "profile": "dev-admin",
         "kind": "sso",
         "chain": ["dev-admin"],
@@ -168,7 +168,7 @@ def test_list_json_has_one_documented_row_per_profile(isolated_env: Path) -> Non
         "credentials": "none",
     }
     assert rows["mfa"] == {
-        **dict.fromkeys(status.LIST_KEYS),
+        **dict.fromkeys(listing.LIST_KEYS),
         "profile": "mfa",
         "kind": "alias",
         "alias_of": "default",
@@ -178,7 +178,7 @@ def test_list_json_has_one_documented_row_per_profile(isolated_env: Path) -> Non
         "expiration": FUTURE,
     }
     assert rows["loop-a"] == {
-        **dict.fromkeys(status.LIST_KEYS),
+        **dict.fromkeys(listing.LIST_KEYS),
         "profile": "loop-a",
         "chain": [],
         "error": "a cycle in source_profile: loop-a -> loop-b -> loop-a",
@@ -191,7 +191,7 @@ def test_list_json_has_one_documented_row_per_profile(isolated_env: Path) -> Non
 def test_the_json_shape_is_documented_in_the_readme() -> None:
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     section = readme.split("`stscreds list --json`", 1)[1][:4000]
-    assert all(f"`{key}`" in section for key in status.LIST_KEYS)
+    assert all(f"`{key}`" in section for key in listing.LIST_KEYS)
 
 
 def test_list_is_answered_by_the_fast_path_as_the_full_cli_answers_it(

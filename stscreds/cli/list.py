@@ -6,7 +6,7 @@ import typer
 
 from stscreds import answers
 from stscreds.cli.common import app, print_out, run, say
-from stscreds.status import list_report
+from stscreds.listing import list_report
 
 
 @app.command("list")
@@ -24,4 +24,4 @@ def list_profiles(
     if not rows and not as_json:
         say("No profiles yet: run `stscreds init` (or `stscreds sso discover --write`).")
         return
-    print_out(answers.listing(rows, as_json))
+    print_out(answers.list_output(rows, as_json))
