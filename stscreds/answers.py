@@ -44,8 +44,7 @@ PROFILE = Option(
 SHELLS = ("sh", "bash", "zsh", "fish", "powershell")
 SHELL_SYNTAX = {"bash": "sh", "zsh": "sh"}
 SHELL = Option("shell", ("--shell", "-s"), True, "One of: sh, bash, zsh (the same lines), fish, powershell.")
-# `env --format`: AWS CLI v2's `configure export-credentials` formats, and two more.
-FORMATS = ("env", "env-no-export", "powershell", "windows-cmd", "process", "dotenv", "fish")
+# `env --format`: AWS CLI v2's `configure export-credentials` formats, and two more (exports.py).
 FORMAT = Option(
     "format",
     ("--format",),
@@ -109,39 +108,27 @@ def checked_key(key: str) -> str:
     return key
 
 
-def _usage(message: str) -> Exception:
-    from stscreds.errors import UsageError  # see errors.py: not at the top
-
-    return UsageError(message)
-
-
 def checked_shell(shell: str) -> str:
     """The shell whose syntax `env --shell SHELL` prints (sh for bash and zsh)."""
     if shell not in SHELLS:
-        raise _usage(f"unknown shell {shell!r}; choose one of: {', '.join(SHELLS)}")
+        from stscreds.errors import UsageError  # see errors.py: not at the top
+
+        raise UsageError(f"unknown shell {shell!r}; choose one of: {', '.join(SHELLS)}")
     return SHELL_SYNTAX.get(shell, shell)
 
 
 def checked_output(shell: str | None, form: str | None, unset: bool = False) -> tuple[str, str]:
-    """What `env` prints, checked before anything is read or asked: ("shell", its syntax) for
-    `--shell` (the default: sh), or ("format", FORMAT) for `--format`."""
-    if shell is not None and form is not None:
-        raise _usage("--shell and --format both choose what env prints: give one of them")
+    """What `env` prints, checked before anything is read or asked: ("shell", its syntax), by
+    default sh, or ("format", the format: exports.checked_format)."""
     if form is None:
         return ("shell", checked_shell("sh" if shell is None else shell))
-    if form not in FORMATS:
-        raise _usage(f"unknown format {form!r}; choose one of: {', '.join(FORMATS)}")
-    if unset and form not in ("env", "powershell", "windows-cmd", "fish"):
-        raise _usage(
-            f"--unset is for the formats a shell runs (env, powershell, windows-cmd, fish); "
-            f"{form} sets no shell's variables"
-        )
-    return ("format", form)
+    from stscreds import exports
+
+    return ("format", exports.checked_format(form, unset, shell))
 
 
 def region(profile: str, config: Config | None = None) -> str | None:
-    """The profile's region as botocore reads it: `region` of that very profile, the config and
-    credentials files merged (not [default]'s, nor its source_profile's); None when it has none."""
+    """The region of that very profile, both files merged, as botocore reads it."""
     from stscreds.config import load_config
 
     return (config or load_config()).settings(profile).get("region") or None
@@ -152,8 +139,6 @@ def read(credentials: Credentials, key: str) -> str:
 
 
 def env(credentials: Credentials, output: tuple[str, str], profile: str, config: Config | None = None) -> str:
-    """`stscreds env`: the lines that set the credentials and the profile's region, as
-    `checked_output` chose."""
     kind, name = output
     if kind == "format":
         from stscreds import exports  # only --format needs it
@@ -165,8 +150,6 @@ def env(credentials: Credentials, output: tuple[str, str], profile: str, config:
 
 
 def unset(output: tuple[str, str]) -> str:
-    """`stscreds env --unset`: the lines that remove every variable that `env` with the same
-    --shell or --format sets. No file is read."""
     from stscreds import exports
 
     kind, name = output
@@ -186,7 +169,6 @@ def status(report: dict[str, object], as_json: bool) -> str:
 
 
 def list_output(rows: list[dict[str, object]], as_json: bool) -> str:
-    """`stscreds list`: the rows of listing.list_report, as text or JSON."""
     from stscreds import listing
 
     return listing.list_json(rows) if as_json else listing.list_text(rows)
@@ -196,36 +178,23 @@ def list_output(rows: list[dict[str, object]], as_json: bool) -> str:
 
 
 def shadowing_warning(environ: Mapping[str, str] | None = None) -> str | None:
-    """The one line `status`, `auth` and `env` say when AWS_ACCESS_KEY_ID holds a long-term
-    key (AKIA...) and AWS_SECRET_ACCESS_KEY is set: every AWS SDK takes that pair before any
-    profile, so no session or role of stscreds' is used where it is set. None otherwise."""
+    """What `status`, `auth` and `env` say when the environment holds a long-term key, which
+    every AWS SDK takes before any profile (outputs.shadowing_line); None otherwise."""
     import os
 
     environ = os.environ if environ is None else environ
     key = environ.get("AWS_ACCESS_KEY_ID") or ""
-    if not (key.startswith("AKIA") and environ.get("AWS_SECRET_ACCESS_KEY")):
-        return None
-    from stscreds.credentials import mask
+    if key.startswith("AKIA") and environ.get("AWS_SECRET_ACCESS_KEY"):
+        from stscreds.outputs import shadowing_line
 
-    return (
-        f"warning: AWS_ACCESS_KEY_ID ({mask(key)}) and AWS_SECRET_ACCESS_KEY in your environment are a long-term "
-        "key, which every AWS SDK uses before any profile or session: remove them where they are set "
-        "(`unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY`)"
-    )
+        return shadowing_line(key)
+    return None
 
 
-def warn_if_shadowed(environ: Mapping[str, str] | None = None) -> None:
-    """Say shadowing_warning, if any, on stderr (the fast path's and the CLI's one place)."""
-    import sys
-
-    line = shadowing_warning(environ)
-    if line is None:
-        return
-    try:
-        sys.stderr.write(f"stscreds: {line}\n")
-        sys.stderr.flush()
-    except (AttributeError, OSError, ValueError):
-        pass  # no stderr: nothing to tell
+def warn_if_shadowed() -> None:
+    line = shadowing_warning()
+    if line is not None:
+        write_stderr(line)
 
 
 # --- printing it -----------------------------------------------------------------------------
@@ -247,6 +216,17 @@ def write_stdout(text: str) -> str | None:
         abandon_stdout()
         return f"could not write to stdout: {getattr(error, 'strerror', None) or 'it is closed'}"
     return None
+
+
+def write_stderr(line: str) -> None:
+    """`stscreds: LINE` on stderr; nothing if there is no stderr to write to."""
+    import sys
+
+    try:
+        sys.stderr.write(f"stscreds: {line}\n")
+        sys.stderr.flush()
+    except (AttributeError, OSError, ValueError):
+        pass
 
 
 def abandon_stdout() -> None:

@@ -16,12 +16,26 @@ from __future__ import annotations
 from stscreds.credentials import Credentials
 from stscreds.outputs import HOOK_VARIABLES, REGION_VARIABLES, VARIABLES, json_object, quote
 
+FORMATS = ("env", "env-no-export", "powershell", "windows-cmd", "process", "dotenv", "fish")
 PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+=:._-")
 # AWS CLI v2's lines come first, in its order; then stscreds' own additions (see `export`).
 CLI_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION")
 ADDED_VARIABLES = ("AWS_SECURITY_TOKEN", *REGION_VARIABLES)
 # The formats a shell runs, whose variables `--unset` can remove, and the syntax of each.
 UNSET_SHELLS = {"env": "sh", "powershell": "powershell", "windows-cmd": "windows-cmd", "fish": "fish"}
+
+
+def checked_format(form: str, unset: bool = False, shell: str | None = None) -> str:
+    """`form`, when `env --format` prints it (and `--unset` removes what it sets)."""
+    if form in FORMATS and (form in UNSET_SHELLS or not unset) and shell is None:
+        return form
+    from stscreds.errors import UsageError  # see errors.py: only failures need it
+
+    if shell is not None:
+        raise UsageError("--shell and --format both choose what env prints: give one of them")
+    if form not in FORMATS:
+        raise UsageError(f"unknown format {form!r}; choose one of: {', '.join(FORMATS)}")
+    raise UsageError(f"--unset is for the formats a shell runs ({', '.join(UNSET_SHELLS)}); {form} sets none")
 
 
 def plain(value: str) -> bool:

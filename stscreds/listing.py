@@ -13,9 +13,7 @@ import time
 from stscreds import keystore
 from stscreds.config import Config, load_config
 from stscreds.credentials import mask
-from stscreds.outputs import json_object
-from stscreds.resolve import Resolver, known_profiles
-from stscreds.status import describe
+from stscreds.resolve import Resolver, describe, known_profiles
 
 # `list --json`: every row has every one of these keys, in this order (None where it does not apply).
 LIST_KEYS = (
@@ -124,5 +122,23 @@ def list_text(rows: list[dict[str, object]]) -> str:
 
 def list_json(rows: list[dict[str, object]]) -> str:
     """`stscreds list --json`: {"profiles": [row, ...]}, each row with every key of LIST_KEYS,
-    in that order."""
-    return json_object({"profiles": rows}, indent=2) + "\n"
+    in that order, as `json.dumps(..., indent=2)` writes it."""
+    return _json({"profiles": rows}, "") + "\n"
+
+
+def _json(value: object, pad: str) -> str:
+    """json.dumps(value, indent=2) at the indentation `pad`, for outputs.json_value's values and
+    lists and dicts of them. (outputs is imported here: `list` as text needs none of it.)"""
+    from stscreds.outputs import json_string, json_value
+
+    if isinstance(value, dict):
+        items = [f"{json_string(key)}: {_json(item, pad + '  ')}" for key, item in value.items()]
+        opening, closing = "{", "}"
+    elif isinstance(value, list):
+        items = [_json(item, pad + "  ") for item in value]
+        opening, closing = "[", "]"
+    else:
+        return json_value(value)
+    if not items:
+        return opening + closing
+    return f"{opening}\n{pad}  " + f",\n{pad}  ".join(items) + f"\n{pad}{closing}"

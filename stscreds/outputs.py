@@ -1,7 +1,7 @@
 """What stscreds prints, made from one `Credentials` (or a status report): shell lines for
-`env --shell`, the JSON of `credential-process`, and `status` as text or JSON; the JSON encoder
-of every JSON stscreds prints. (`env --format` and `--unset` are in exports.py, `list` in
-listing.py: every line here costs each new shell, and only those commands need them.)
+`env --shell`, the JSON of `credential-process`, and `status` as text or JSON. (`env --format`
+and `--unset` are in exports.py, `list` in listing.py: every line here costs each new shell,
+and only those commands need them.)
 
 Standard library only, and not `json` either (its import pulls in `re`, as much again as
 Python's own start-up): these run in every new shell and before every SDK call in a refresh
@@ -82,6 +82,17 @@ def shell_script(credentials: Credentials, shell: str, profile: str, region: str
     return "".join(assignment(name, value, shell) + "\n" for name, value in variables.items())
 
 
+def shadowing_line(access_key_id: str) -> str:
+    """What `status`, `auth` and `env` say when AWS_ACCESS_KEY_ID holds a long-term key."""
+    from stscreds.credentials import mask
+
+    return (
+        f"warning: AWS_ACCESS_KEY_ID ({mask(access_key_id)}) and AWS_SECRET_ACCESS_KEY in your environment are a "
+        "long-term key, which every AWS SDK uses before any profile or session: remove them where they are set "
+        "(`unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY`)"
+    )
+
+
 # --- JSON, as json.dumps writes it -----------------------------------------------------------
 
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
@@ -106,9 +117,7 @@ def json_string(text: str) -> str:
     return '"' + "".join(pieces) + '"'
 
 
-def json_value(value: object, indent: int | None = None, level: int = 0) -> str:
-    """`json.dumps(value, indent=indent)` for strings, numbers, booleans, None, and lists and
-    dicts (with string keys) of those."""
+def json_value(value: object) -> str:
     if value is None:
         return "null"
     if value is True or value is False:
@@ -117,25 +126,16 @@ def json_value(value: object, indent: int | None = None, level: int = 0) -> str:
         return str(value)
     if isinstance(value, str):
         return json_string(value)
-    if isinstance(value, (list, tuple)):
-        items = [json_value(item, indent, level + 1) for item in value]
-        return _container("[", items, "]", indent, level)
-    if isinstance(value, dict):
-        items = [f"{json_string(key)}: {json_value(item, indent, level + 1)}" for key, item in value.items()]
-        return _container("{", items, "}", indent, level)
     raise TypeError(f"no JSON for {type(value).__name__}")
 
 
-def _container(opening: str, items: list[str], closing: str, indent: int | None, level: int) -> str:
-    if indent is None or not items:
-        return opening + ", ".join(items) + closing
-    inner, outer = " " * (indent * (level + 1)), " " * (indent * level)
-    return f"{opening}\n{inner}" + f",\n{inner}".join(items) + f"\n{outer}{closing}"
-
-
 def json_object(values: dict[str, object], indent: int | None = None) -> str:
-    """`json.dumps(values, indent=indent)`."""
-    return json_value(values, indent)
+    """`json.dumps(values, indent=indent)` for a flat object of strings, numbers, booleans, None."""
+    items = [f"{json_string(key)}: {json_value(value)}" for key, value in values.items()]
+    if indent is None or not items:
+        return "{" + ", ".join(items) + "}"
+    pad = " " * indent
+    return "{\n" + ",\n".join(pad + item for item in items) + "\n}"
 
 
 def credential_process_json(credentials: Credentials) -> str:

@@ -11,28 +11,7 @@ import time
 from stscreds import keystore, paths
 from stscreds.config import Config, load_config
 from stscreds.credentials import RENEW_MARGIN_SECONDS, days_since, mask
-from stscreds.resolve import Resolver
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from stscreds.resolve import Resolved
-
-
-def describe(resolved: Resolved) -> dict[str, str]:
-    """What `status` and `list` show of where a profile's credentials come from (no secrets)."""
-    settings = resolved.settings
-    if resolved.kind == "role":
-        return {"role_arn": settings["role_arn"], "source_profile": settings.get("source_profile", "")}
-    if resolved.kind == "sso":
-        label = settings["sso_session"] or settings["sso_start_url"]
-        return {
-            "sso_account_id": settings["sso_account_id"],
-            "sso_role_name": settings["sso_role_name"],
-            "sso_session": label,
-        }
-    if resolved.kind == "static":
-        return {"keys": "temporary" if settings.get("aws_session_token") else "long-term"}
-    return {}
+from stscreds.resolve import Resolver, describe
 
 
 def status_report(profile: str, now: float | None = None, config: Config | None = None) -> dict[str, object]:

@@ -86,7 +86,7 @@ def test_the_expiry_is_printed_as_the_aws_cli_prints_it(seconds: int) -> None:
     assert parse_expiration(exports.iso_expiration(seconds)) == seconds
 
 
-@pytest.mark.parametrize("form", answers.FORMATS)
+@pytest.mark.parametrize("form", exports.FORMATS)
 def test_env_format_prints_the_aws_clis_lines_then_the_security_token_and_the_region(
     form: str, isolated_env: Path
 ) -> None:
@@ -158,6 +158,10 @@ def test_each_consumer_reads_back_exactly_the_values(values: list[str]) -> None:
             assert consume(text, folder) == variables, (form, text)
     finally:
         shutil.rmtree(folder)
+
+
+def test_the_help_names_every_format() -> None:
+    assert all(form in answers.FORMAT.help for form in exports.FORMATS)
 
 
 # --- each format, run by its consumer ----------------------------------------------------------
@@ -472,7 +476,7 @@ def test_env_formats_are_answered_by_the_fast_path_as_the_full_cli_answers(
 
     with_session(isolated_env, "[default]\nregion = eu-west-1\n")
     for args in (
-        *(["env", "--format", form] for form in answers.FORMATS),
+        *(["env", "--format", form] for form in exports.FORMATS),
         ["env", "--format=fish", "--unset"],
         ["env", "-s", "bash"],
         ["env", "--unset", "-s", "powershell"],

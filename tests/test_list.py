@@ -144,6 +144,7 @@ def test_list_json_has_one_documented_row_per_profile(isolated_env: Path) -> Non
     done = run(isolated_env, "list", "--json")
     assert (done.returncode, done.stderr) == (0, "")
     document = json.loads(done.stdout)
+    assert done.stdout == json.dumps(document, indent=2) + "\n"  # as json.dumps writes it, without json
     assert list(document) == ["profiles"]
     rows = {row["profile"]: row for row in document["profiles"]}
     assert all(list(row) == list(listing.LIST_KEYS) for row in rows.values())
