@@ -101,6 +101,13 @@ def _answer(command: str, positional: list[str], options: dict[str, str], now: f
 
 def main() -> None:
     try:
+        from stscreds import _ctrl_c_as_usual
+
+        _ctrl_c_as_usual()  # Ctrl-C is KeyboardInterrupt again, caught below and by the CLI
+        if sys.platform == "win32":  # at once, rather than deep inside a command
+            from stscreds import _UNSUPPORTED_PLATFORM
+
+            _fail(_UNSUPPORTED_PLATFORM, 1)
         answer = fast_answer(sys.argv[1:])
         if answer is not None:
             from stscreds.answers import write_stdout

@@ -9,6 +9,12 @@ Two places cannot take a rename: a single file bind-mounted into a container (`d
 write. There the new content is written in place, as `aws configure set` does, after making
 sure the disk has room for it.
 
+A file of the person's that is not secret (`~/.aws/config`) is written with `keep=True`: as
+`aws configure set` leaves it, its mode stays what it was (0600 only for a new file), and when it
+has several hard links it is written in place, so that every name keeps seeing the same file.
+Secrets (`~/.aws/credentials`, stscreds' own files) stay 0600 and are always renamed over: a
+hard link made to one of them keeps its old content, not the new secrets.
+
 `check_writable` answers beforehand whether a later write will work, so that a command can
 fail before it asks for an MFA code rather than after.
 """
@@ -173,22 +179,32 @@ def _temp_name(target: str) -> str:
     return os.path.join(folder, f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
 
 
-def write_file(path: str, data: bytes, mode: int = FILE_MODE, record: bool = True) -> None:
+def write_file(path: str, data: bytes, mode: int = FILE_MODE, record: bool = True, keep: bool = False) -> None:
     """Replace the file at `path` (or a symlink's target) with `data`: all or nothing, where a
     rename can be used; in place, with room made first, where it cannot. `record` False for a
-    file of this command's own making (see `changed`)."""
+    file of this command's own making (see `changed`). `keep`: keep an existing file's mode
+    (and owner, where allowed) instead of `mode`, and write in place when it has several hard
+    links, as `aws configure set` does (for files that are not secret)."""
     target = os.path.realpath(path)  # write through symlinks, so the link itself survives
+    existing = _regular_status(target) if keep else None
+    if existing is not None:
+        mode = stat.S_IMODE(existing.st_mode)
+        if existing.st_nlink > 1:  # shared by several names: a rename would leave the others behind
+            _write_in_place(target, path, data, None)
+            return
     temp = _temp_name(target)
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC | _NOFOLLOW, mode)
     except OSError as error:
         if error.errno in _RENAME_REFUSED and os.path.isfile(target):
-            _write_in_place(target, path, data, mode)
+            _write_in_place(target, path, data, None if keep else mode)
             return
         raise FileAccessError("write", path, error) from None
     try:
         try:
             os.fchmod(fd, mode)  # the umask may have removed bits, or left others
+            if existing is not None:
+                _keep_owner(fd, existing)
             _write_all(fd, data)
             os.fsync(fd)
         finally:
@@ -199,7 +215,7 @@ def write_file(path: str, data: bytes, mode: int = FILE_MODE, record: bool = Tru
             if error.errno not in _RENAME_REFUSED or not os.path.isfile(target):
                 raise
             os.unlink(temp)
-            _write_in_place(target, path, data, mode)
+            _write_in_place(target, path, data, None if keep else mode)
             return
         if record:
             changed.append(path)
@@ -214,6 +230,27 @@ def write_file(path: str, data: bytes, mode: int = FILE_MODE, record: bool = Tru
     _fsync_folder(os.path.dirname(target))
 
 
+def _regular_status(target: str) -> os.stat_result | None:
+    try:
+        status = os.stat(target)
+    except OSError:
+        return None
+    return status if stat.S_ISREG(status.st_mode) else None
+
+
+def _keep_owner(fd: int, existing: os.stat_result) -> None:
+    """The new file's owner and group as the old one's, where the system lets us (the group, for
+    a member of it); a mode with group or other bits then means what it meant."""
+    if existing.st_uid == os.getuid() and existing.st_gid == os.getgid():
+        return
+    for uid, gid in ((existing.st_uid, existing.st_gid), (-1, existing.st_gid)):
+        try:
+            os.fchown(fd, uid, gid)
+            return
+        except (OSError, AttributeError):
+            continue
+
+
 def _write_all(fd: int, data: bytes, offset: int | None = None) -> None:
     view = memoryview(data)
     position = offset
@@ -224,9 +261,10 @@ def _write_all(fd: int, data: bytes, offset: int | None = None) -> None:
             position += written
 
 
-def _write_in_place(target: str, path: str, data: bytes, mode: int) -> None:
-    """Overwrite the file itself. Readers may see the change happen, but the disk cannot fill
-    up halfway: the room is reserved before the first byte changes."""
+def _write_in_place(target: str, path: str, data: bytes, mode: int | None) -> None:
+    """Overwrite the file itself (its mode set to `mode`, or kept when None). Readers may see
+    the change happen, but the disk cannot fill up halfway: the room is reserved before the
+    first byte changes."""
     changed.append(path)  # from the first byte on, the file is no longer what it was
     try:
         fd = os.open(target, os.O_WRONLY | _CLOEXEC | _NOFOLLOW)
@@ -243,7 +281,8 @@ def _write_in_place(target: str, path: str, data: bytes, mode: int) -> None:
         _write_all(fd, data, offset=0)
         os.ftruncate(fd, len(data))
         try:
-            os.fchmod(fd, mode)
+            if mode is not None:
+                os.fchmod(fd, mode)
         except OSError:
             pass  # a file mounted from elsewhere may keep its owner's mode
         os.fsync(fd)

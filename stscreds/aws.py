@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -141,18 +142,22 @@ def make_client(
     region: str | None = None,
     credentials: dict[str, str | None] | None = None,
     timeouts: Timeouts = Timeouts(),
+    single_attempt: bool = False,
 ) -> Any:
     """A botocore client as stscreds makes every one: the profile's endpoint and retry settings,
     stscreds' short timeouts and user agent, and `credentials` (aws_access_key_id...), or
     unsigned when None (IAM Identity Center and AWS Sign-In take a token instead). The region
     is `region`, else the profile's as botocore reads it (AWS_DEFAULT_REGION first), else
-    us-east-1."""
+    us-east-1. `single_attempt`: never retried, whatever max_attempts says, for a call that
+    creates something (a retry after a lost answer would create it twice)."""
     from botocore import UNSIGNED
 
     with calling("reading the AWS configuration"):
         session = _session_for(profile)
         retries: dict[str, Any] = {}
-        if _config_number(session, "max_attempts", "AWS_MAX_ATTEMPTS") is None:
+        if single_attempt:
+            retries["total_max_attempts"] = 1  # botocore lets an explicit total win over the settings
+        elif _config_number(session, "max_attempts", "AWS_MAX_ATTEMPTS") is None:
             retries["total_max_attempts"] = timeouts.attempts
         config = Config(
             connect_timeout=timeouts.connect,
@@ -164,12 +169,54 @@ def make_client(
         region = region or session.get_config_variable("region") or FALLBACK_REGION
         try:
             with _sessions_lock:
-                return session.create_client(service, region_name=region, config=config, **(credentials or {}))
+                client = session.create_client(service, region_name=region, config=config, **(credentials or {}))
         except ValueError as error:  # botocore's "Invalid endpoint: notaurl"
             raise UsageError(
                 f"{error}: check AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_{service.upper().replace('-', '_')} "
                 "and endpoint_url in the AWS config file"
             ) from None
+    # --debug: one line per attempt at each call (each client has its own copy of the hooks)
+    client.meta.events.register("before-send", _sending)
+    client.meta.events.register("response-received", _answered)
+    return client
+
+
+# --- what --debug shows of each call: service, operation, endpoint, status, time -------------
+
+_attempt = threading.local()  # botocore sends each attempt in the thread that made the call
+
+
+def _sending(request: Any, **_: Any) -> None:
+    _attempt.started = time.monotonic()
+    _attempt.url = str(getattr(request, "url", ""))
+
+
+def _answered(
+    event_name: str,
+    response_dict: Any = None,
+    parsed_response: Any = None,
+    context: Any = None,
+    exception: BaseException | None = None,
+    **_: Any,
+) -> None:
+    """One line for each answer (or failure to get one): `sts AssumeRole
+    https://sts.amazonaws.com/ -> 200 in 0.084 s`. No header, body or query string: the
+    endpoint is the URL up to its path."""
+    if not log.isEnabledFor(logging.DEBUG):
+        return
+    service, operation = [*event_name.split(".", 2), "", ""][1:3]
+    started = getattr(_attempt, "started", None)
+    took = f" in {time.monotonic() - started:.3f} s" if started is not None else ""
+    endpoint = getattr(_attempt, "url", "").partition("?")[0]
+    if exception is not None:
+        outcome = type(exception).__name__
+    else:
+        status = (response_dict or {}).get("status_code", "?")
+        error = ((parsed_response or {}).get("Error") or {}).get("Code")
+        outcome = f"{status} {error}" if error and error != str(status) else str(status)
+    attempt = ((context or {}).get("retries") or {}).get("attempt", 1)
+    again = f" (attempt {attempt})" if isinstance(attempt, int) and attempt > 1 else ""
+    log.debug("%s %s %s -> %s%s%s", service, operation, endpoint, outcome, took, again)
 
 
 @contextmanager
@@ -268,8 +315,9 @@ class AwsApi:
             timeouts.read,
         )
 
-    def _client(self, service: str) -> Any:
-        client = self._clients.get(service)
+    def _client(self, service: str, single_attempt: bool = False) -> Any:
+        name = f"{service} once" if single_attempt else service
+        client = self._clients.get(name)
         if client is None:
             client = make_client(
                 service,
@@ -278,8 +326,9 @@ class AwsApi:
                 region=_environment_region() or self._region,
                 credentials=self._credentials,
                 timeouts=self._timeouts,
+                single_attempt=single_attempt,
             )
-            self._clients[service] = client
+            self._clients[name] = client
         return client
 
     @contextmanager
@@ -327,11 +376,20 @@ class AwsApi:
             ]
 
     def create_access_key(self, user_name: str) -> tuple[AccessKey, str]:
-        """A new key of the user's, and its secret."""
-        iam = self._client("iam")
-        with self._translate_errors("iam:CreateAccessKey", iam):
-            key = iam.create_access_key(UserName=user_name)["AccessKey"]
-            return AccessKey(key["AccessKeyId"], key["Status"], _instant(key.get("CreateDate"))), key["SecretAccessKey"]
+        """A new key of the user's, and its secret. Asked once, never retried: when the answer
+        is lost (a timeout, a dropped connection, a 5xx, an answer not AWS's), IAM may have made
+        the key all the same, and AnswerLostError says so; the caller looks and reconciles."""
+        iam = self._client("iam", single_attempt=True)
+        try:
+            with self._translate_errors("iam:CreateAccessKey", iam):
+                key = iam.create_access_key(UserName=user_name)["AccessKey"]
+                made = AccessKey(key["AccessKeyId"], key["Status"], _instant(key.get("CreateDate")))
+                return made, key["SecretAccessKey"]
+        except AwsError as error:
+            # calling() raised it while handling botocore's exception, which is its __context__.
+            if _may_have_been_done(error.__context__):
+                raise AnswerLostError(str(error).removesuffix("; nothing was written")) from None
+            raise
 
     def delete_access_key(self, user_name: str, access_key_id: str) -> None:
         iam = self._client("iam")
@@ -342,6 +400,43 @@ class AwsApi:
         sts = self._client("sts")
         with self._translate_errors("sts:GetCallerIdentity", sts):
             return str(sts.get_caller_identity()["Arn"])
+
+
+class AnswerLostError(AwsError):
+    """A call that changes something went out, and no answer came back that says whether it
+    was carried out."""
+
+
+# Failures that happen before a request leaves: nothing was sent, so nothing was done.
+_NOT_SENT = (
+    botocore.exceptions.EndpointConnectionError,  # ConnectTimeoutError among them
+    botocore.exceptions.ProxyConnectionError,
+    botocore.exceptions.SSLError,
+)
+
+
+def _may_have_been_done(error: BaseException | None) -> bool:
+    """Whether the call that failed with botocore's `error` may have been carried out all the
+    same: its request may have reached AWS, and no answer of AWS's says it was refused."""
+    if isinstance(error, _NOT_SENT):
+        return False
+    if isinstance(error, botocore.exceptions.ClientError):
+        details = error.response.get("Error", {})
+        code = details.get("Code", "Unknown")
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        # A 5xx, or a page that is not AWS's (a proxy's, a portal's): no word from AWS on it.
+        return status >= 500 or code.isdigit() or (code == "Unknown" and not details.get("Message"))
+    return isinstance(
+        error,
+        (
+            botocore.exceptions.ConnectionError,
+            botocore.exceptions.HTTPClientError,  # a read timeout, a connection closed mid-answer
+            ResponseParserError,
+            KeyError,
+            TypeError,
+            AttributeError,
+        ),
+    )
 
 
 def _credentials(answer: dict[str, Any]) -> Credentials:

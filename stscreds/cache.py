@@ -58,8 +58,24 @@ class CacheStore:
         return Credentials.from_ini(section)
 
     def prepare(self) -> None:
-        from stscreds import atomic  # writers only: the fast path reads this module
+        """Before any call: the cache can be written, and the settings kept beside the
+        credentials can be stored (a value continued onto an indented next line cannot: refused
+        now, not once AWS has answered)."""
+        from stscreds import atomic, ini_edit  # writers only: the fast path reads this module
+        from stscreds.errors import UsageError
 
+        for key, value in self.origin.items():
+            if not value:
+                continue
+            try:
+                ini_edit.check_value(key, value)
+            except ValueError:
+                problem = (
+                    "is continued onto a next line (an indented line below it); write it on one line"
+                    if "\n" in value or "\r" in value
+                    else "holds what stscreds' cache cannot keep (bytes that are not text?); write it again"
+                )
+                raise UsageError(f"profile {self.profile!r}: {key} {problem}") from None
         atomic.check_writable(self.path, "cache")
 
     def save(self, credentials: Credentials) -> None:
@@ -85,9 +101,13 @@ def update(changes: dict[str, dict[str, str] | None]) -> None:
         ini.remember(path, text)
 
 
-def remove(profiles: list[str]) -> None:
-    if any(name in sections() for name in profiles):
-        update(dict.fromkeys(profiles))
+def remove(profiles: list[str]) -> list[str]:
+    """Forget these profiles' cached credentials, in one write; the ones that were there."""
+    cached = sections()
+    present = [name for name in dict.fromkeys(profiles) if name in cached]
+    if present:
+        update(dict.fromkeys(present))
+    return present
 
 
 def derived_from(root: str) -> list[str]:

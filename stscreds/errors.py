@@ -115,6 +115,9 @@ _SECRET_FIELDS = (
     "SecretAccessKey|SessionToken|TokenCode|aws_secret_access_key|aws_session_token|X-Amz-Security-Token|Signature"
     # IAM Identity Center: role credentials, OAuth tokens, the client secret, the bearer header
     "|accessToken|refreshToken|clientSecret|deviceCode|x-amz-sso_bearer_token"
+    # The console's federation endpoint: the sign-in token (the link is a bearer secret for 15
+    # minutes) and the Session JSON's secret key (sessionToken is matched above)
+    "|SigninToken|sessionKey"
 )
 
 
@@ -125,6 +128,8 @@ def redact(text: str) -> str:
     text = re.sub(r"\b(?:AKIA|ASIA|AIDA|AROA|ABIA|ACCA)[A-Z0-9]{12,124}\b", lambda m: mask(m.group()), text)
     # An XML element's text, closed or not (botocore logs bodies that were cut off, too).
     text = re.sub(rf"(<(?:{_SECRET_FIELDS})>)[^<]*", r"\1…", text, flags=re.IGNORECASE)
+    # getSigninToken's Session parameter, form-encoded JSON holding a secret key and a token.
+    text = re.sub(r"(\bSession=)[^&\s'\"]+", r"\1…", text)
     return re.sub(
         rf"""((?:{_SECRET_FIELDS})['"]?\s*[:=]\s*b?['"]?)[^'"&,;\s<>}}]+""", r"\1…", text, flags=re.IGNORECASE
     )

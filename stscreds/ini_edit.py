@@ -217,9 +217,11 @@ def writable_document(path: str, what: str, variable: str) -> Document:
     return document
 
 
-def edit_file(path: str, updates: Updates, what: str, variable: str) -> None:
+def edit_file(path: str, updates: Updates, what: str, variable: str, keep: bool = False) -> None:
     """Set `updates` in the file at `path` with the byte-exact editor, in one atomic write.
-    Writers of one file take turns (a lock per file): each reads it again under the lock."""
+    Writers of one file take turns (a lock per file): each reads it again under the lock.
+    `keep` for a file that is not secret (the config file): its mode and hard links are kept,
+    as `aws configure set` keeps them (atomic.write_file); otherwise it is left 0600."""
     from stscreds import atomic
     from stscreds.lock import SourceLock
 
@@ -227,5 +229,5 @@ def edit_file(path: str, updates: Updates, what: str, variable: str) -> None:
         text = update_sections(writable_document(path, what, variable).text, updates, path)
         # ~/.aws may not exist on a new machine; the AWS CLI creates it the same way.
         atomic.make_folders(os.path.dirname(os.path.realpath(path)))
-        atomic.write_file(path, text.encode(file_encoding()))
+        atomic.write_file(path, text.encode(file_encoding()), keep=keep)
         remember(path, text)

@@ -19,10 +19,6 @@ import os
 
 from stscreds import ini, paths
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    pass
-
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (status reads this module)
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -36,14 +32,21 @@ MFA_COMMAND = "mfa_command"  # prints an MFA code, e.g. `ykman oath accounts cod
 KEY_CREATED = "key_created"  # when IAM made the key: from rotate, or looked up once with the session
 MFA_DEVICES = "mfa_devices"  # the user's MFA devices (space-separated ARNs), as the last auth found them
 SECRET_STORE = "secret_store"  # "keyring" when the secret is in the OS keyring, not in this file
-SETTINGS = (USER_ARN, MFA_COMMAND, KEY_CREATED, MFA_DEVICES)
+# The shared credentials file in which stscreds added the profile's [section] for its session
+# (it was not there before): `clear` may then remove the section once nothing else is in it.
+SESSION_SECTION = "session_section"
+SETTINGS = (USER_ARN, MFA_COMMAND, KEY_CREATED, MFA_DEVICES, SESSION_SECTION)
 # What belongs to one key and one IAM user: dropped when the profile's keys change to another's.
 KEY_SETTINGS = (USER_ARN, KEY_CREATED, MFA_DEVICES)
 # What `status` shows: nothing secret.
 PUBLIC = (ACCESS_KEY_ID, USER_ARN, KEY_CREATED)
 KEYRING = "keyring"
 KEYRING_SERVICE = "stscreds"
-KEYRING_INSTALL = "pipx inject stscreds keyring, uv tool install --with keyring ., or pip install 'stscreds[keyring]'"
+# How to add the keyring package to each of README's ways of installing stscreds.
+KEYRING_INSTALL = (
+    "`pipx inject stscreds keyring` (pipx), `uv tool install --compile-bytecode --with keyring .` in your clone "
+    "(uv), or `pip install keyring` in stscreds' virtualenv"
+)
 # Characters that configobj reads differently from a plain INI reader (quotes, inline
 # comments, lists, escapes): a value with one of them is left to configobj.
 _CONFIGOBJ_SYNTAX = frozenset("\"'#,\\")
@@ -168,12 +171,14 @@ def in_keyring(profile: str) -> bool:
 
 
 def _keyring() -> Any:
-    from stscreds.errors import UsageError  # see errors.py: not at the top
+    from stscreds.errors import StscredsError  # see errors.py: not at the top
 
     try:
         import keyring
     except ImportError:
-        raise UsageError(f"keeping the secret in the OS keyring needs the keyring package: {KEYRING_INSTALL}") from None
+        raise StscredsError(
+            f"keeping the secret in the OS keyring needs the keyring package, which is not installed: {KEYRING_INSTALL}"
+        ) from None
     return keyring
 
 
@@ -264,19 +269,74 @@ def save_keys(
     if not keyring:
         values = {ACCESS_KEY_ID: access_key_id, SECRET_ACCESS_KEY: secret_access_key, SECRET_STORE: ""}
         return _edit(profile, {**values, **(settings or {})})
-    user = _keyring_user(profile, access_key_id)
     old = (_section(profile, paths.key_store()) or {}).get(ACCESS_KEY_ID)
-    _keyring_call("store the secret", lambda kr: kr.set_password(KEYRING_SERVICE, user, secret_access_key))
+    return _replace({profile: old}, {profile}, access_key_id, secret_access_key, settings or {})
+
+
+def holders(access_key_id: str) -> list[str]:
+    """Every profile whose stored key is `access_key_id`."""
+    return [name for name in profile_names() if public_values(name).get(ACCESS_KEY_ID) == access_key_id]
+
+
+def stored_key_ids() -> set[str]:
+    """The access key IDs the store names, in any profile."""
+    return {public_values(name)[ACCESS_KEY_ID] for name in profile_names()}
+
+
+def replace_key(
+    profiles: list[str], old_access_key_id: str, access_key_id: str, secret_access_key: str, settings: dict[str, str]
+) -> str:
+    """Put the new pair in place of the old in every one of `profiles` (each keeps its own
+    store: the file, or the OS keyring), in ONE atomic write of the file: no moment where one
+    profile names the new key and another the old. Keyring entries are made before the write
+    and the old ones removed after it. Returns the file's path."""
+    ring = {profile for profile in profiles if in_keyring(profile)}
+    return _replace(dict.fromkeys(profiles, old_access_key_id), ring, access_key_id, secret_access_key, settings)
+
+
+def _replace(
+    olds: dict[str, str | None], ring: set[str], access_key_id: str, secret: str, settings: dict[str, str]
+) -> str:
+    """`replace_key` and `save_keys` with the keyring: `olds` maps each profile to the key it
+    names now; those in `ring` keep their secret in the OS keyring."""
+    import functools  # writers only: `status` reads this module on the fast path
+
+    made: list[tuple[str, str]] = []
     try:
-        path = _edit(
-            profile, {ACCESS_KEY_ID: access_key_id, SECRET_ACCESS_KEY: "", SECRET_STORE: KEYRING, **(settings or {})}
+        for profile in olds:
+            if profile in ring:
+                user = _keyring_user(profile, access_key_id)
+                made.append((profile, user))  # first: a call cut short may have stored it all the same
+                _keyring_call("store the secret", functools.partial(_set_password, user=user, secret=secret))
+        file_values = {SECRET_ACCESS_KEY: secret, SECRET_STORE: ""}
+        ring_values = {SECRET_ACCESS_KEY: "", SECRET_STORE: KEYRING}
+        path = _edit_sections(
+            {
+                profile: {ACCESS_KEY_ID: access_key_id, **(ring_values if profile in ring else file_values), **settings}
+                for profile in olds
+            }
         )
     except BaseException:
-        _forget(user)  # the file does not point at it: leave nothing behind
+        for profile, user in made:
+            if not _names(profile, access_key_id):  # never the secret of a key the file names
+                _forget(user)
         raise
-    if old and old != access_key_id:
-        _forget(_keyring_user(profile, old))
+    for profile, old in olds.items():
+        if profile in ring and old and old != access_key_id:
+            _forget(_keyring_user(profile, old))
     return path
+
+
+def _set_password(keyring: Any, user: str, secret: str) -> None:
+    keyring.set_password(KEYRING_SERVICE, user, secret)
+
+
+def _names(profile: str, access_key_id: str) -> bool:
+    """Whether the file, read now, names `access_key_id` for `profile` (True when unsure)."""
+    try:
+        return public_values(profile).get(ACCESS_KEY_ID) == access_key_id
+    except Exception:
+        return True
 
 
 def _forget(user: str) -> None:
@@ -305,7 +365,24 @@ def remember(profile: str, values: dict[str, str]) -> None:
         debug(__name__, "could not record %s for [%s]: %s", ", ".join(values), profile, error)
 
 
+def check_writable() -> None:
+    """Fail now if the store could not be written later (before anything is created that
+    would have to be stored)."""
+    from stscreds import atomic  # writers only: `status` reads this module on the fast path
+
+    path = paths.key_store()
+    paths.check_apart()
+    atomic.check_writable(path, "key store")
+    if _document(path).kind != ini.MISSING:
+        _open_store(path)  # a file configobj cannot read cannot be edited either
+
+
 def _edit(profile: str, values: dict[str, str]) -> str:
+    return _edit_sections({profile: values})
+
+
+def _edit_sections(changes: dict[str, dict[str, str]]) -> str:
+    """One atomic write of the store with each section of `changes` updated."""
     from stscreds import atomic  # writers only: `status` reads this module on the fast path
 
     path = paths.key_store()
@@ -313,8 +390,9 @@ def _edit(profile: str, values: dict[str, str]) -> str:
     atomic.make_folders(os.path.dirname(path), enforce=True)
     store = _open_store(path)
     _loaded.pop(path, None)  # edited below: never serve it again, written or not
-    section = {**(store.get(profile) or {}), **values}
-    store[profile] = {key: value for key, value in section.items() if value}
+    for profile, values in changes.items():
+        section = {**(store.get(profile) or {}), **values}
+        store[profile] = {key: value for key, value in section.items() if value}
     buffer = io.BytesIO()
     store.write(buffer)
     atomic.write_file(path, buffer.getvalue())

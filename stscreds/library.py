@@ -16,6 +16,7 @@ the terminal (/dev/tty), else NoInputError.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
@@ -86,11 +87,16 @@ class _QuietUI:
 
 def library_broker(mfa_code: MfaCode | None = None, clock: Clock = time.time) -> Broker:
     """The broker behind the functions below, with MFA codes from `mfa_code` or the CLI's rules."""
+    if sys.platform == "win32":
+        from stscreds import _UNSUPPORTED_PLATFORM
+
+        raise StscredsError(_UNSUPPORTED_PLATFORM)
     ui = _QuietUI()
 
     def mfa_for(profile: str) -> MfaPrompter:
         if mfa_code is None:
             return mfa_prompter(ui, profile)
+        # Whatever it returns (None, an int...) is checked: a StscredsError, never AttributeError.
         return MfaPrompter(lambda serial: checked_code(mfa_code(serial), "mfa_code's answer", MfaCommandError))
 
     return Broker(ui, mfa_for, clock=clock)

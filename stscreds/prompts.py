@@ -63,14 +63,23 @@ class TerminalUI:
                     return getpass.getpass(prompt, stream=self.stderr).strip()
                 self.stderr.write(prompt)
                 self.stderr.flush()
-            line = self.stdin.readline() if self.stdin is not None else ""
-        except EOFError:
-            line = ""
-        except (OSError, ValueError):  # stdin closed or gone
-            line = ""
+        except (EOFError, OSError, ValueError):  # no terminal after all: no answer either
+            return self._no_answer(label)
+        line = self.read_line()
         if not line:
-            raise NoInputError(f"no answer for {label!r}: stdin is closed and there is no terminal to ask on")
+            return self._no_answer(label)
         return line.strip()
+
+    @staticmethod
+    def _no_answer(label: str) -> str:
+        raise NoInputError(f"no answer for {label!r}: stdin is closed and there is no terminal to ask on")
+
+    def read_line(self) -> str:
+        """The next line of stdin, shown no prompt; "" at its end or when it is closed."""
+        try:
+            return self.stdin.readline() if self.stdin is not None else ""
+        except (EOFError, OSError, ValueError):  # stdin closed or gone
+            return ""
 
 
 class NoInputUI:
@@ -139,7 +148,11 @@ def mfa_code(text: str) -> str | None:
     return code if len(code) == 6 and all(c in "0123456789" for c in code) else None
 
 
-def checked_code(text: str, source: str, error: type[StscredsError]) -> str:
+def checked_code(text: object, source: str, error: type[StscredsError]) -> str:
+    """The 6 digits of `text`, else `error`: also for what is not text at all (a library
+    caller's `mfa_code` returning None, or the int 123456, which cannot hold 012345)."""
+    if not isinstance(text, str):
+        raise error(f"{source} is not an MFA code: it must be a str of 6 digits, not {type(text).__name__}")
     code = mfa_code(text)
     if code is None:
         raise error(f"{source} is not an MFA code: it must be 6 digits")
@@ -169,14 +182,44 @@ def mfa_prompter(
     if command:
 
         def from_command(serial: str) -> str:
-            ui.say(f"Getting the MFA code for {serial} from: {command}")
+            ui.say(f"Getting the MFA code for {serial} from {program_name(command)}.")
             output = run_mfa_command(command, getattr(ui, "stdin", None), getattr(ui, "stderr", None))
             return checked_code(output, "the MFA command's output", MfaCommandError)
 
         return MfaPrompter(from_command)
     can_ask = getattr(ui, "can_ask", True)
+    if can_ask and isinstance(ui, TerminalUI) and not ui.interactive:
+        return CodeFromStdin(ui)
     why_not = getattr(ui, "reason", "there is no terminal to ask on")
     return MfaPrompter(lambda serial: ask_mfa_code(ui, serial), can_ask, f"{why_not} and no MFA command")
+
+
+class CodeFromStdin(MfaPrompter):
+    """No terminal, but a stdin that is open (a pipe, a file, /dev/null): the code is its next
+    line. It is read when `can_ask` is first asked, which a source does before any call to AWS,
+    so that a stdin with no code in it is known before a request is made (and counted against
+    the user), and a code that is not one is refused before AWS sees anything."""
+
+    why_not = "there is no terminal to ask on (stdin is not one, and has no code in it) and no MFA command"
+
+    def __init__(self, ui: TerminalUI) -> None:
+        self._ui = ui
+        self._line: str | None = None
+
+    @property
+    def can_ask(self) -> bool:  # type: ignore[override]
+        if self._line is None:
+            self._line = self._ui.read_line().strip()
+            if self._line and mfa_code(self._line) is None:
+                raise UsageError("the MFA code must be the 6 digits your device shows")
+        return bool(self._line)
+
+    def __call__(self, serial: str) -> str:
+        if not self.can_ask:
+            raise NoInputError(f"no MFA code for {serial}: {self.why_not}")
+        code = mfa_code(self._line or "")
+        assert code is not None  # checked in can_ask
+        return code
 
 
 def ask_mfa_code(ui: UI, serial: str) -> str:
@@ -198,27 +241,41 @@ def _fileno(stream: TextIO | None) -> int | None:
         return None
 
 
+def program_name(command: str) -> str:
+    """How a message names an MFA command: its program's name, never its arguments, which may
+    hold a secret (`oathtool --totp -b SEED` holds the TOTP seed)."""
+    try:
+        argv = shlex.split(command)
+    except ValueError:
+        argv = command.split()
+    return repr(argv[0].rpartition("/")[2]) if argv else "the MFA command"
+
+
 def run_mfa_command(command: str, stdin: TextIO | None = None, stderr: TextIO | None = None) -> str:
     """Run `command` (split like a shell would, but run without one) and return what it
     prints, like aws-vault's mfa_process. Its stdin and stderr are the UI's (the terminal
     itself under `credential-process`), so "Touch your YubiKey" reaches the person and the
-    command may ask for its own password. Nothing secret is passed to it."""
+    command may ask for its own password. Nothing secret is passed to it, and messages name
+    only its program (program_name)."""
     try:
         argv = shlex.split(command)
-    except ValueError as error:
-        raise MfaCommandError(f"cannot split the MFA command {command!r}: {error}") from None
+    except ValueError as error:  # "No closing quotation": nothing of the command itself
+        raise MfaCommandError(
+            f"the MFA command ({program_name(command)}) cannot be split as a shell would: {error}"
+        ) from None
     if not argv:
         raise MfaCommandError("the MFA command is empty")
+    name = program_name(command)
     if stderr is not None:
         stderr.flush()
     try:
         process = subprocess.Popen(argv, stdin=_fileno(stdin), stdout=subprocess.PIPE, stderr=_fileno(stderr))
     except FileNotFoundError:
-        raise MfaCommandError(f"the MFA command {argv[0]!r} was not found") from None
+        raise MfaCommandError(f"the MFA command {name} was not found") from None
     except OSError as error:
-        raise MfaCommandError(f"could not run the MFA command {argv[0]!r}: {error.strerror or error}") from None
+        raise MfaCommandError(f"could not run the MFA command {name}: {error.strerror or error}") from None
     try:
-        output = _bounded_output(process, argv[0])
+        output = _bounded_output(process, name)
         returncode = process.wait()
     finally:
         if process.poll() is None:
@@ -227,7 +284,7 @@ def run_mfa_command(command: str, stdin: TextIO | None = None, stderr: TextIO | 
         assert process.stdout is not None
         process.stdout.close()
     if returncode != 0:
-        raise MfaCommandError(f"the MFA command {argv[0]!r} failed with exit code {returncode}")
+        raise MfaCommandError(f"the MFA command {name} failed with exit code {returncode}")
     return output.decode("utf-8", "replace").strip()
 
 
@@ -244,10 +301,10 @@ def _bounded_output(process: subprocess.Popen[bytes], name: str) -> bytes:
         while True:
             left = deadline - time.monotonic()
             if left <= 0 or not selector.select(left):
-                raise MfaCommandError(f"the MFA command {name!r} gave no code within {MFA_COMMAND_TIMEOUT_SECONDS} s")
+                raise MfaCommandError(f"the MFA command {name} gave no code within {MFA_COMMAND_TIMEOUT_SECONDS} s")
             chunk = os.read(process.stdout.fileno(), 4096)
             if not chunk:
                 return output
             output += chunk
             if len(output) > MFA_COMMAND_OUTPUT_LIMIT:
-                raise MfaCommandError(f"the MFA command {name!r} printed more than a code (over 4 KiB)")
+                raise MfaCommandError(f"the MFA command {name} printed more than a code (over 4 KiB)")

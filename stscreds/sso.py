@@ -6,14 +6,22 @@ Configuration is what AWS CLI v2 writes: `[sso-session NAME]` (`sso_start_url`, 
 `sso_role_name`. (Profiles written by `sso discover --style process` keep the same settings as
 `stscreds_sso_*`, which botocore ignores, so that it runs their `credential_process`.)
 
-The token lives in `~/.aws/sso/cache/` under exactly the names and JSON that AWS CLI v2 and
-botocore use: sha1 of the session name (legacy: of the start URL), the client registration
-beside it. So one login serves AWS CLI v2, boto3 and stscreds alike, and stscreds uses a login
-made by `aws sso login`. A token with a refresh token is renewed within botocore's 15 minutes
-of its end, without a browser.
+The token lives in `~/.aws/sso/cache/` under exactly the names and JSON that AWS CLI v2 (its
+v2 branch, `SSOTokenFetcher` in its botocore) writes: the token in sha1(session name).json
+(legacy: sha1(start URL).json) holding the start URL, region, access token, its end and the
+client registration it was got with (clientId, clientSecret, registrationExpiresAt, and a
+refreshToken when the service gave one); the registration in sha1 of {tool, startUrl, region,
+scopes, session_name} (JSON, keys sorted; scopes and session_name null for the legacy form),
+holding clientId, clientSecret, expiresAt (and scopes). So one login serves AWS CLI v2, boto3
+and stscreds alike, and stscreds uses a login made by `aws sso login`. A token with a refresh
+token is renewed within botocore's 15 minutes of its end, without a browser.
 
 Login is the OAuth device authorization flow of `sso-oidc`: the person opens a URL (stscreds
-opens a browser when there is a display) and approves a code shown on the terminal.
+opens a browser when there is a display, browser.py) and approves a code shown on the terminal.
+
+Every call goes through aws.make_client and aws.calling, and every answer is checked where it is
+read, inside `calling`: an answer that is not AWS's (a proxy's 403 or 407 page, a captive
+portal's 200 page, a body cut off) is one line naming the endpoint, never the body.
 """
 
 from __future__ import annotations
@@ -24,13 +32,13 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from stscreds import atomic, paths
 from stscreds.config import PROCESS_PREFIX, sso_settings
 from stscreds.credentials import Credentials, format_timestamp, parse_expiration
-from stscreds.errors import AwsError, AwsUnreachableError, NoInputError, UsageError
+from stscreds.errors import AwsError, NoInputError, UsageError
 
 # botocore refreshes a token that ends within 15 minutes; so do we, and log in anew when it
 # cannot be refreshed and has less than a minute left.
@@ -45,12 +53,14 @@ class SsoError(AwsError):
 
 @dataclass(frozen=True)
 class SsoSession:
-    """Where to log in: an [sso-session NAME], or (name None) a legacy profile's settings."""
+    """Where to log in: an [sso-session NAME], or (name None) a legacy profile's settings.
+    `profile` is the profile it was read from, for the hints that name it."""
 
     name: str | None
     start_url: str
     region: str
     scopes: list[str] | None
+    profile: str | None = field(default=None, compare=False)
 
     @property
     def label(self) -> str:
@@ -62,9 +72,8 @@ class SsoSession:
 
     @property
     def registration_file(self) -> str:
-        if self.name is None:
-            return os.path.join(paths.sso_cache_dir(), f"botocore-client-id-{self.region}.json")
-        # AWS CLI v2's BaseSSOTokenFetcher._registration_cache_key, exactly.
+        # AWS CLI v2's BaseSSOTokenFetcher._registration_cache_key, exactly: for the legacy form
+        # too, with scopes and session_name None (older CLIs used botocore-client-id-REGION).
         args = {
             "tool": "botocore",
             "startUrl": self.start_url,
@@ -76,7 +85,9 @@ class SsoSession:
 
     @property
     def login_hint(self) -> str:
-        return f"stscreds sso login --sso-session {self.name}" if self.name else "stscreds sso login --profile PROFILE"
+        if self.name:
+            return f"stscreds sso login --sso-session {self.name}"
+        return f"stscreds sso login --profile {self.profile or 'PROFILE'}"
 
 
 def _sha1(text: str) -> str:
@@ -92,7 +103,7 @@ def parse_scopes(text: str | None) -> list[str] | None:
 
 def session_for(settings: dict[str, str], sessions: Mapping[str, Mapping[str, Any]], profile: str) -> SsoSession:
     """The SSO session a profile's settings name, checked: one line for what is missing."""
-    name = settings.get("sso_session")
+    name = settings.get("sso_session") or None  # empty means none: the legacy form, as for botocore
     if name:
         config = sessions.get(name)
         if config is None:
@@ -107,7 +118,7 @@ def session_for(settings: dict[str, str], sessions: Mapping[str, Mapping[str, An
     if missing:
         raise UsageError(f"{where} has no {' or '.join(missing)}: IAM Identity Center needs both")
     scopes = parse_scopes(config.get("sso_registration_scopes")) if name else None
-    return SsoSession(name, str(start_url), str(region), scopes)
+    return SsoSession(name, str(start_url), str(region), scopes, profile)
 
 
 # --- the token cache ------------------------------------------------------------------------
@@ -126,7 +137,7 @@ def _read_json(path: str) -> dict[str, Any] | None:
 
 def _write_json(path: str, data: dict[str, Any]) -> None:
     atomic.make_folders(os.path.dirname(path))
-    atomic.write_file(path, json.dumps(data).encode("utf-8"))
+    atomic.write_file(path, json.dumps(data).encode("utf-8"))  # json.dumps' defaults, as AWS CLI v2's cache
 
 
 def _when(text: object) -> float | None:
@@ -160,7 +171,43 @@ def _client(service: str, region: str) -> Any:
     AWS_ENDPOINT_URL_SSO(_OIDC) apply, as for any botocore client."""
     from stscreds.aws import make_client
 
-    return make_client(service, region=region)
+    client = make_client(service, region=region)
+    client.meta.events.register("before-parse", _refuse_a_body_that_is_not_json)
+    return client
+
+
+def _refuse_a_body_that_is_not_json(response_dict: dict[str, Any], **kwargs: Any) -> None:
+    """A 2xx answer of these REST-JSON APIs is a JSON object (or empty). botocore's parser takes
+    any other body (a captive portal's page) as an empty answer, so that ListAccounts would
+    find no account: refused here, as botocore refuses an XML answer that does not parse, and
+    aws.calling says so in one line without the body. (An error status is botocore's already:
+    its code is then the HTTP status, which aws.calling reports the same way.)"""
+    from botocore.parsers import ResponseParserError
+
+    body = response_dict.get("body")
+    if not 200 <= int(response_dict.get("status_code") or 0) < 300 or not isinstance(body, bytes) or not body.strip():
+        return
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise ResponseParserError("the answer is not a JSON object")
+
+
+def _text(answer: dict[str, Any], key: str) -> str:
+    """A string member an answer must have: a KeyError (inside `calling`: not AWS's) if not."""
+    value = answer[key]
+    if not isinstance(value, str) or not value:
+        raise KeyError(key)
+    return value
+
+
+def _number(answer: dict[str, Any], key: str) -> int:
+    value = answer[key]
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise KeyError(key)
+    return value
 
 
 @contextmanager
@@ -175,11 +222,9 @@ def role_credentials(session: SsoSession, access_token: str, account_id: str, ro
     client = _client("sso", session.region)
     with _calling("sso:GetRoleCredentials", client):
         answer = client.get_role_credentials(accessToken=access_token, accountId=account_id, roleName=role_name)
-    role = answer.get("roleCredentials") or {}
-    values = [role.get(k) for k in ("accessKeyId", "secretAccessKey", "sessionToken")]
-    if not all(isinstance(v, str) and v for v in values) or not isinstance(role.get("expiration"), int):
-        raise SsoError("IAM Identity Center did not answer sso:GetRoleCredentials as expected")
-    return Credentials(values[0], values[1], values[2], role["expiration"] / 1000)  # type: ignore[arg-type]
+        role = answer["roleCredentials"]
+        key, secret, token = (_text(role, k) for k in ("accessKeyId", "secretAccessKey", "sessionToken"))
+        return Credentials(key, secret, token, _number(role, "expiration") / 1000)
 
 
 def accounts_and_roles(session: SsoSession, access_token: str, workers: int = 8) -> list[tuple[dict[str, str], str]]:
@@ -189,7 +234,7 @@ def accounts_and_roles(session: SsoSession, access_token: str, workers: int = 8)
     client = _client("sso", session.region)
     with _calling("sso:ListAccounts", client):
         accounts = [
-            account
+            {**account, "accountId": _text(account, "accountId")}
             for page in client.get_paginator("list_accounts").paginate(accessToken=access_token)
             for account in page.get("accountList", [])
         ]
@@ -199,7 +244,7 @@ def accounts_and_roles(session: SsoSession, access_token: str, workers: int = 8)
             pages = client.get_paginator("list_account_roles").paginate(
                 accessToken=access_token, accountId=account["accountId"]
             )
-            return [role["roleName"] for page in pages for role in page.get("roleList", [])]
+            return [_text(role, "roleName") for page in pages for role in page.get("roleList", [])]
 
     with ThreadPoolExecutor(max(1, min(workers, len(accounts)))) as pool:
         found = list(pool.map(roles, accounts))
@@ -247,36 +292,46 @@ def _refresh(session: SsoSession, token: dict[str, Any], login: Login) -> str | 
     if not all(token.get(key) for key in keys) or (_when(token["registrationExpiresAt"]) or 0) <= login.clock():
         return None
     try:
-        oidc = _client("sso-oidc", session.region)
-        with _calling("sso-oidc:CreateToken", oidc):
-            answer = oidc.create_token(
-                grantType="refresh_token",
-                clientId=token["clientId"],
-                clientSecret=token["clientSecret"],
-                refreshToken=token["refreshToken"],
-            )
+        answer = _create_token(
+            _client("sso-oidc", session.region),
+            grantType="refresh_token",
+            clientId=token["clientId"],
+            clientSecret=token["clientSecret"],
+            refreshToken=token["refreshToken"],
+        )
     except SsoError:
         return None  # a refused refresh is no login: log in anew
     _save_token(session, answer, token, login.clock())
     return str(answer["accessToken"])
 
 
+def _create_token(oidc: Any, **request: str) -> dict[str, Any]:
+    """sso-oidc:CreateToken, its answer checked: an access token and how long it lasts."""
+    with _calling("sso-oidc:CreateToken", oidc):
+        answer: dict[str, Any] = oidc.create_token(**request)
+        _text(answer, "accessToken")
+        _number(answer, "expiresIn")
+        if "refreshToken" in answer:
+            _text(answer, "refreshToken")
+        return answer
+
+
 def _save_token(session: SsoSession, answer: dict[str, Any], registration: dict[str, Any], now: float) -> None:
+    """The token file as AWS CLI v2 writes it, for both forms: the token, and the registration
+    it was got with beside it ("Cache the registration alongside the token"), members in its
+    order; a refreshToken only when the service gave one (a legacy, unscoped login gets none)."""
     token: dict[str, Any] = {
         "startUrl": session.start_url,
         "region": session.region,
         "accessToken": answer["accessToken"],
         "expiresAt": format_timestamp(now + int(answer["expiresIn"])),
+        "clientId": registration["clientId"],
+        "clientSecret": registration["clientSecret"],
+        "registrationExpiresAt": registration.get("registrationExpiresAt") or registration["expiresAt"],
     }
-    if session.name is not None:  # the sso-session form keeps the registration beside the token
-        token.update(
-            clientId=registration["clientId"],
-            clientSecret=registration["clientSecret"],
-            registrationExpiresAt=registration.get("registrationExpiresAt") or registration["expiresAt"],
-        )
-        refresh = answer.get("refreshToken") or registration.get("refreshToken")
-        if refresh:
-            token["refreshToken"] = refresh
+    refresh = answer.get("refreshToken") or registration.get("refreshToken")
+    if refresh:
+        token["refreshToken"] = refresh
     _write_json(session.token_file, token)
 
 
@@ -292,11 +347,11 @@ def _registration(session: SsoSession, now: float) -> dict[str, Any]:
     oidc = _client("sso-oidc", session.region)
     with _calling("sso-oidc:RegisterClient", oidc):
         answer = oidc.register_client(**register)
-    registration: dict[str, Any] = {
-        "clientId": answer["clientId"],
-        "clientSecret": answer["clientSecret"],
-        "expiresAt": format_timestamp(answer["clientSecretExpiresAt"]),
-    }
+        registration: dict[str, Any] = {
+            "clientId": _text(answer, "clientId"),
+            "clientSecret": _text(answer, "clientSecret"),
+            "expiresAt": format_timestamp(_number(answer, "clientSecretExpiresAt")),
+        }
     if session.scopes:
         registration["scopes"] = session.scopes
     _write_json(session.registration_file, registration)
@@ -311,60 +366,46 @@ def device_login(session: SsoSession, login: Login) -> str:
         device = oidc.start_device_authorization(
             clientId=registration["clientId"], clientSecret=registration["clientSecret"], startUrl=session.start_url
         )
-    url = device.get("verificationUriComplete") or device["verificationUri"]
+        device_code, user_code = _text(device, "deviceCode"), _text(device, "userCode")
+        url = device.get("verificationUriComplete") or _text(device, "verificationUri")
+        interval = float(device.get("interval", 5))
+        deadline = login.clock() + float(device.get("expiresIn", 600))
     login.say(f"To sign in to IAM Identity Center ({session.start_url}), open {url}")
-    login.say(f"and check that it shows the code {device['userCode']}; then approve it. Waiting...")
+    login.say(f"and check that it shows the code {user_code}; then approve it. Waiting...")
     if login.open_browser:
-        _open_browser(url)
-    interval = float(device.get("interval", 5))
-    deadline = login.clock() + float(device.get("expiresIn", 600))
-    import botocore.exceptions
+        from stscreds.browser import open_url
+
+        open_url(url)  # nothing it prints reaches stdout: `$(stscreds read ...)` may be logging in
 
     while True:
         try:
-            answer = oidc.create_token(
+            answer = _create_token(
+                oidc,
                 grantType=DEVICE_GRANT,
                 clientId=registration["clientId"],
                 clientSecret=registration["clientSecret"],
-                deviceCode=device["deviceCode"],
+                deviceCode=device_code,
             )
             break
-        except botocore.exceptions.ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "")
-            if code == "AuthorizationPendingException":
+        except SsoError as error:
+            if error.code == "AuthorizationPendingException":
                 pass
-            elif code == "SlowDownException":
+            elif error.code == "SlowDownException":
                 interval += 5  # what RFC 8628 and AWS CLI v2 do
-            elif code == "ExpiredTokenException":
+            elif error.code == "ExpiredTokenException":
                 raise SsoError(
                     "the sign-in code expired before it was approved: run the login again and approve it sooner"
                 ) from None
-            elif code == "AccessDeniedException":
+            elif error.code == "AccessDeniedException":
                 raise SsoError("the sign-in was denied") from None
             else:
-                raise SsoError(f"sso-oidc:CreateToken failed with {code}") from None
-        except (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError) as error:
-            raise AwsUnreachableError(f"could not reach IAM Identity Center to finish the login: {error}") from None
+                raise
         if login.clock() + interval > deadline:
             raise SsoError("the sign-in code expired before it was approved: run the login again and approve it sooner")
         login.sleep(interval)
     _save_token(session, answer, {**registration, "registrationExpiresAt": registration["expiresAt"]}, login.clock())
     login.say(f"Signed in to {session.start_url}; the login is in {session.token_file}")
     return str(answer["accessToken"])
-
-
-def _open_browser(url: str) -> None:
-    """Open `url` in a browser when there is a display to show one on; quietly."""
-    import sys
-
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        return
-    try:
-        import webbrowser
-
-        webbrowser.open(url)
-    except Exception:  # the URL was shown: a browser is a convenience
-        pass
 
 
 # --- discovery -------------------------------------------------------------------------------

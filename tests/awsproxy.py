@@ -13,6 +13,7 @@ from __future__ import annotations
 import http.client
 import itertools
 import re
+import socket
 import threading
 import time
 import urllib.parse
@@ -42,8 +43,13 @@ class Reply:
     body: bytes = b""
     hang: bool = False
     times: int | None = None  # answer this way this many times, then pass calls on to moto
+    skip: int = 0  # pass this many calls on to moto first (a fault that comes later)
     # Pass the call on to moto, then send this instead of its answer (status kept).
     mangle: Callable[[bytes], bytes] | None = field(default=None, compare=False)
+    # Pass the call on to moto (it is carried out), then answer as this reply says: its status
+    # and body, a hang, or (`drop`) a connection closed with no answer at all.
+    forward: bool = False
+    drop: bool = False
 
     def once(self) -> Reply:
         return replace(self, times=1)
@@ -63,6 +69,11 @@ INVALID_KEY = aws_error("InvalidClientTokenId", "The security token included in 
 SERVER_ERROR = Reply(500, aws_error("InternalFailure", "We encountered an internal error.", 500).body)
 THROTTLED = aws_error("Throttling", "Rate exceeded", 400)
 HANG = Reply(0, hang=True)
+# The call is carried out, and its answer lost: what a read timeout, a dropped connection or a
+# 5xx after the work was done look like to the client.
+DONE_THEN_HANG = Reply(0, hang=True, forward=True)
+DONE_THEN_DROPPED = Reply(0, drop=True, forward=True)
+DONE_THEN_500 = replace(SERVER_ERROR, forward=True)
 # Not AWS: a captive portal's page, with 200.
 CAPTIVE_PORTAL = Reply(200, b"<html><head><title>Hotel WiFi</title></head><body>Please log in</body></html>")
 
@@ -176,6 +187,9 @@ class RecordingProxy:
         with self._lock:
             name = action if action in self.faults else "*"
             fault = self.faults.get(name)
+            if fault is not None and fault.skip:
+                self.faults[name] = replace(fault, skip=fault.skip - 1)
+                return None
             if fault is not None and fault.times is not None:
                 if fault.times <= 1:
                     del self.faults[name]
@@ -218,6 +232,12 @@ class RecordingProxy:
                 if proxy.latency:
                     time.sleep(proxy.latency)
                 fault = proxy._take_fault(action, params)
+                if fault is not None and fault.forward:
+                    self._forward(body)  # done: only its answer is lost
+                if fault is not None and fault.drop:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 if fault is not None and fault.hang:
                     proxy._released.wait(60)
                     return

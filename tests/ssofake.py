@@ -26,6 +26,10 @@ adds 5 s per slow_down, and botocore hands an `interval` of 0 through as 0, so t
 A refreshToken comes only with a client registered with scopes (as the real service: a legacy, unscoped
 login cannot be refreshed). Every control is a plain attribute set in `reset()`.
 
+Answers that are not the service's: `page_next()` answers the next calls of an operation (or of any, "*") with
+a page of the test's choosing, as a proxy (403, 407) or a captive portal (200 with HTML) in front of the service
+would; botocore then sees a body that is not JSON. The call is still recorded.
+
 Not faked: the authorization-code grant with PKCE and redirect URIs (answered UnsupportedGrantTypeException),
 CreateTokenWithIAM, idToken, SigV4 (all faked operations are unsigned in the models too), regions (any
 region reaches the same state), several users (the state is one user's assignments), permission-set session
@@ -181,6 +185,7 @@ class SsoFake:
             self.calls: list[Call] = []
             self.issued_credentials: list[dict[str, Any]] = []  # roleCredentials + accountId and roleName
             self._failures: dict[str, list[ServiceError]] = {}
+            self._foreign_pages: dict[str, list[tuple[int, bytes, str]]] = {}
             self._clients: dict[str, _Client] = {}
             self._devices: dict[str, _Device] = {}
             self._access: dict[str, _Token] = {}
@@ -239,6 +244,20 @@ class SsoFake:
         with self._lock:
             self._failures.setdefault(operation, []).extend([ServiceError(code, message, status)] * times)
 
+    def page_next(
+        self,
+        operation: str,
+        status: int,
+        body: bytes,
+        *,
+        times: int = 1,
+        content_type: str = "text/html; charset=utf-8",
+    ) -> None:
+        """Answer the next `times` calls of `operation` ("*": of any) with this status and body, not the
+        service's: what a proxy's 403 or 407 page, or a captive portal's 200 page, in front of it looks like."""
+        with self._lock:
+            self._foreign_pages.setdefault(operation, []).extend([(status, body, content_type)] * times)
+
     def issue_tokens(self, scopes: tuple[str, ...] = (DEFAULT_SCOPE,)) -> dict[str, Any]:
         """A registered client and tokens as after an approved device flow, without its calls. Returns the
         CreateToken answer plus clientId, clientSecret and clientSecretExpiresAt (epoch seconds)."""
@@ -272,6 +291,16 @@ class SsoFake:
         status, headers, payload = 200, {"Content-Type": "application/json"}, b""
         with self._lock:
             self.calls.append(call)
+            foreign = self._foreign_pages.get(operation) or self._foreign_pages.get("*")
+            if foreign:
+                status, payload, content_type = foreign.pop(0)
+                headers = {"Content-Type": content_type, "Content-Length": str(len(payload))}
+                request.send_response(status)
+                for name, value in headers.items():
+                    request.send_header(name, value)
+                request.end_headers()
+                request.wfile.write(payload)
+                return
             try:
                 if parsed is not None and body is None:
                     raise ServiceError("InvalidRequestException", "The request body is not a JSON object")

@@ -154,7 +154,7 @@ def test_bad_arguments_exit_2_before_any_call(
 def test_read_with_no_session_and_no_way_to_ask(initialised: IamUser, isolated_env: Path, env: dict[str, str]) -> None:
     done = run(isolated_env, "read", "aws_session_token", env=env)  # stdin is /dev/null
     assert_one_line_failure(done)
-    assert "stdin is closed" in done.stderr
+    assert "there is no terminal to ask on" in done.stderr
     assert not credentials_path(isolated_env).exists()
 
 

@@ -123,7 +123,7 @@ def test_env_with_no_way_to_ask_prints_nothing(initialised: IamUser, isolated_en
     write_credentials(isolated_env, EXPIRED_SESSION)
     done = run(isolated_env, "env", env=env)
     assert_one_line_failure(done)
-    assert "stdin is closed" in done.stderr
+    assert "there is no terminal to ask on" in done.stderr
 
 
 def test_env_renews_on_the_terminal_while_stdout_is_captured(
@@ -423,10 +423,10 @@ def test_the_mfa_command_stored_at_init_renews_credential_process(
     done = no_terminal(isolated_env, "credential-process", env=env)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["SessionToken"] == session(isolated_env)["aws_session_token"]
-    # Running init again without the option keeps it; an empty one removes it.
-    assert run(isolated_env, "init", stdin=keys, env=env).returncode == 0
+    # Running init again without the option keeps it; an empty one removes it (and asks for no keys).
+    assert run(isolated_env, "init", "--force", stdin=keys, env=env).returncode == 0
     assert keystore.settings("default")[keystore.MFA_COMMAND] == code_script(tmp_path)
-    assert run(isolated_env, "init", "--mfa-command", "", stdin=keys, env=env).returncode == 0
+    assert run(isolated_env, "init", "--mfa-command", "", env=env).returncode == 0
     assert keystore.MFA_COMMAND not in keystore.settings("default")
 
 

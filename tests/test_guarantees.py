@@ -560,7 +560,7 @@ def test_debug_logs_mask_every_secret(user: IamUser, isolated_env: Path, env: di
         done = run(isolated_env, *args, stdin=stdin, env=env)
         assert done.returncode == 0, done.stderr[-2000:]
         logs += done.stderr
-    assert "GetSessionToken" in logs and "Response body" in logs  # botocore did log the exchange
+    assert "sts GetSessionToken http://127.0.0.1:" in logs and "-> 200 in " in logs  # each call, one line
     for secret in [*secrets_of(user, isolated_env), "246810"]:
         assert secret not in logs
     assert mask(user.access_key_id) in logs
@@ -644,8 +644,8 @@ def test_secrets_go_only_into_the_two_credentials_files(
 
 # command, what it shows when Ctrl-C comes, answers to earlier prompts, MFA devices of the user
 CTRL_C_POINTS = {
-    "the access key prompt": ("init", "AWS Access Key ID: ", [], 1),
-    "the hidden secret prompt": ("init", "AWS Secret Access Key: ", ["AKIAIOSFODNN7EXAMPLE"], 1),
+    "the access key prompt": ("init --force", "AWS Access Key ID: ", [], 1),
+    "the hidden secret prompt": ("init --force", "AWS Secret Access Key: ", ["AKIAIOSFODNN7EXAMPLE"], 1),
     "the MFA device choice": ("auth", "Choose 1-2: ", [], 2),
     "the MFA code prompt": ("read aws_session_token", "MFA code for ", [], 1),
     "the wait for another stscreds": ("read aws_session_token", "waiting up to", [], 1),

@@ -551,7 +551,7 @@ ORDINARY_TROUBLE = {
     "AWS_MAX_ATTEMPTS=abc": (("auth",), {"AWS_MAX_ATTEMPTS": "abc"}, 2, "AWS_MAX_ATTEMPTS"),
     "AWS_ENDPOINT_URL=notaurl": (("auth",), {"AWS_ENDPOINT_URL": "notaurl"}, 2, "AWS_ENDPOINT_URL"),
     "STSCREDS_LOCK_TIMEOUT=soon": (("auth",), {"STSCREDS_LOCK_TIMEOUT": "soon"}, 2, "STSCREDS_LOCK_TIMEOUT"),
-    "an expiry with .²": (("read", "aws_session_token"), {}, 1, "stdin is closed"),
+    "an expiry with .²": (("read", "aws_session_token"), {}, 1, "there is no terminal to ask on"),
 }
 
 

@@ -93,7 +93,7 @@ def test_keys_of_another_user_drop_everything_the_old_keys_got(
     alice_role = read(isolated_env, env, "-p", "prod")
     assert (isolated_env / ".stscreds" / "cache").read_text().count("[prod]") == 1
     bob = make_user(moto_port, "bob")
-    done = run(isolated_env, "init", stdin=f"{bob.access_key_id}\n{bob.secret_access_key}\n", env=env)
+    done = run(isolated_env, "init", "--force", stdin=f"{bob.access_key_id}\n{bob.secret_access_key}\n", env=env)
     assert done.returncode == 0, done.stderr
     assert "another IAM user's: forgot the session in [default], the credentials of 'prod'" in done.stderr
     assert "aws_session_token" not in raw_config_parse(str(credentials_path(isolated_env)))["default"]
@@ -121,7 +121,7 @@ def test_new_keys_of_the_same_user_keep_the_session(
         aws_access_key_id="admin", aws_secret_access_key="admin",
     )  # fmt: skip
     key = iam.create_access_key(UserName=initialised.name)["AccessKey"]
-    done = run(isolated_env, "init", stdin=f"{key['AccessKeyId']}\n{key['SecretAccessKey']}\n", env=env)
+    done = run(isolated_env, "init", "--force", stdin=f"{key['AccessKeyId']}\n{key['SecretAccessKey']}\n", env=env)
     assert done.returncode == 0 and "forgot" not in done.stderr, done.stderr
     assert raw_config_parse(str(credentials_path(isolated_env)))["default"]["aws_access_key_id"] == session
 

@@ -26,7 +26,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ),
     ("files", ("stscreds.ini", "stscreds.ini_edit", "stscreds.atomic", "stscreds.lock")),
     ("config and stores", ("stscreds.config", "stscreds.credentials_file", "stscreds.cache", "stscreds.keystore")),
-    ("AWS calls and the person", ("stscreds.aws", "stscreds.sso", "stscreds.prompts")),
+    (
+        "AWS calls and the person",
+        ("stscreds.aws", "stscreds.sso", "stscreds.federation", "stscreds.prompts", "stscreds.browser"),
+    ),
     ("deciding", ("stscreds.sources", "stscreds.resolve", "stscreds.broker")),
     ("use cases", ("stscreds.answers", "stscreds.status", "stscreds.listing", "stscreds.server", "stscreds.commands")),
     # The package itself is the library's front: its names are the library's, loaded on first use.
@@ -40,6 +43,9 @@ FAST_PATH_MODULES = {
     "stscreds", "stscreds.__main__", "stscreds.answers", "stscreds.resolve", "stscreds.config", "stscreds.ini",
     "stscreds.paths", "stscreds.credentials", "stscreds.outputs", "stscreds.keystore",
     "stscreds.credentials_file", "stscreds.cache", "stscreds.status", "stscreds.exports", "stscreds.listing",
+    # `from __future__ import annotations` loads this tiny module (no imports of its own) where
+    # site has not (a non-editable install): it is the cost of one annotation style, not a feature.
+    "__future__",
 }  # fmt: skip
 
 

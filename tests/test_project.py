@@ -26,6 +26,8 @@ def test_there_are_the_commands_the_issues_name() -> None:
     assert COMMANDS == [
         "assume",
         "auth",
+        "clear",
+        "console",
         "credential-process",
         "env",
         "exec",

@@ -471,3 +471,192 @@ def test_discovery_never_takes_a_name_another_profile_has_and_keeps_every_role(
     assert len(set(discovered.values())) == len(discovered)  # each its own profile
     assert discovered[("333333333333", "ReadOnlyAccess")] == "profile prod-333333333333"
     assert "prod -> prod-333333333333" in done.stderr
+
+
+# --- legacy profiles (issue 19, item 11) ------------------------------------------------------
+
+
+def registration_file(session_name: str | None, scopes: list[str] | None) -> str:
+    """AWS CLI v2's BaseSSOTokenFetcher._registration_cache_key (its v2 branch), by hand."""
+    args = {"tool": "botocore", "startUrl": DEFAULT_START_URL, "region": "eu-west-1", "scopes": scopes,
+            "session_name": session_name}  # fmt: skip
+    return hashlib.sha1(json.dumps(args, sort_keys=True).encode()).hexdigest() + ".json"
+
+
+def test_a_legacy_profile_logs_in_discovers_and_writes_as_aws_cli_v2_and_botocore_read_it(
+    fake: SsoFake, isolated_env: Path, sso_env: dict[str, str], proxy: RecordingProxy
+) -> None:
+    """Issue 19.11: `sso_start_url` on the profile, no sso-session."""
+    before = run(isolated_env, "sso", "discover", "--profile", "legacy", env=sso_env, prefix=("setsid",))
+    assert_one_line_failure(before)  # no login yet, no terminal: what to run, naming the profile
+    assert "run `stscreds sso login --profile legacy`" in before.stderr and "--sso-session `" not in before.stderr
+
+    done = run(isolated_env, "sso", "login", "--profile", "legacy", "--no-browser", env=sso_env)
+    assert done.returncode == 0, done.stderr
+    # Exactly AWS CLI v2's two files: the token under sha1(start URL), with the registration beside
+    # it in its order (an unscoped login has no refresh token); the registration under the key of
+    # {tool, startUrl, region, scopes: null, session_name: null}.
+    files = {path.name: json.loads(path.read_text()) for path in cache_dir(isolated_env).iterdir()}
+    assert set(files) == {LEGACY_TOKEN_FILE, registration_file(None, None)}
+    token, registration = files[LEGACY_TOKEN_FILE], files[registration_file(None, None)]
+    assert list(token) == [
+        "startUrl", "region", "accessToken", "expiresAt", "clientId", "clientSecret", "registrationExpiresAt",
+    ]  # fmt: skip
+    assert list(registration) == ["clientId", "clientSecret", "expiresAt"]
+    assert (token["startUrl"], token["region"]) == (DEFAULT_START_URL, "eu-west-1")
+    assert (token["clientId"], token["clientSecret"], token["registrationExpiresAt"]) == tuple(registration.values())
+    assert fake.calls_to("RegisterClient")[0].body.get("scopes") is None  # type: ignore[union-attr]
+
+    listed = run(isolated_env, "sso", "discover", "--profile", "legacy", env=sso_env)
+    assert listed.returncode == 0, listed.stderr
+    assert raw_config_parse_text(listed.stdout, isolated_env)["profile sandbox.PowerUserAccess"] == {
+        "sso_start_url": DEFAULT_START_URL, "sso_region": "eu-west-1",
+        "sso_account_id": "555555555555", "sso_role_name": "PowerUserAccess",
+    }  # fmt: skip
+    written = run(isolated_env, "sso", "discover", "--profile", "legacy", "--write", env=sso_env)
+    assert written.returncode == 0 and "Added 7 profiles" in written.stderr, written.stderr
+    assert "Skipped 2 that have a profile already: dev-admin, legacy" in written.stderr
+    # botocore's own SSO provider serves a written profile with this login, as AWS CLI v2 would.
+    sdk = subprocess.run(
+        [sys.executable, "-c", "import boto3; c = boto3.Session(profile_name='staging.admin').get_credentials(); print(c.method, c.access_key)"],
+        capture_output=True,
+        text=True,
+        env=sso_env,
+    )  # fmt: skip
+    assert sdk.returncode == 0, sdk.stderr
+    assert sdk.stdout.split() == ["sso", fake.issued_credentials[-1]["accessKeyId"]]
+    assert fake.calls_to("GetRoleCredentials")[-1].token == token["accessToken"]
+    # And stscreds serves the legacy profile itself from the same login: no new one.
+    assert run(isolated_env, "read", "aws_access_key_id", "-p", "legacy", env=sso_env).returncode == 0
+    assert len(fake.calls_to("StartDeviceAuthorization")) == 1
+
+
+# --- answers that are not AWS's (item 12) -----------------------------------------------------
+
+PROXY_403 = (403, b"<html><head><title>Blocked</title></head><body>\n<h1>Forbidden by policy</h1>\n</body></html>\n")
+PROXY_407 = (407, b"<html><body>\n<h1>Proxy Authentication Required</h1>\nsecret-looking-AKIA\n</body></html>\n")
+PORTAL = (200, b"<html><head><title>Hotel WiFi</title></head>\n<body>Please log in</body></html>\n")
+FOREIGN = {
+    "RegisterClient, a proxy's 407": ("RegisterClient", PROXY_407, "login"),
+    "StartDeviceAuthorization, a captive portal": ("StartDeviceAuthorization", PORTAL, "login"),
+    "CreateToken, a proxy's 403": ("CreateToken", PROXY_403, "login"),
+    "CreateToken, a captive portal": ("CreateToken", PORTAL, "login"),
+    "ListAccounts, a captive portal": ("ListAccounts", PORTAL, "discover"),
+    "ListAccountRoles, a proxy's 403": ("ListAccountRoles", PROXY_403, "discover"),
+    "GetRoleCredentials, a captive portal": ("GetRoleCredentials", PORTAL, "read"),
+}
+
+
+@pytest.mark.parametrize("operation, page, command", FOREIGN.values(), ids=FOREIGN.keys())
+def test_an_answer_that_is_not_iam_identity_centers_is_one_line_naming_the_endpoint(
+    operation: str, page: tuple[int, bytes], command: str, fake: SsoFake, isolated_env: Path, sso_env: dict[str, str]
+) -> None:
+    """Issue 19.12 and guarantee 10: a proxy's or a captive portal's page on the SSO endpoints."""
+    config = isolated_env / ".aws" / "config"
+    if command != "login":
+        seed_token(fake, isolated_env)
+    before = config.read_bytes()
+    fake.page_next(operation, *page, times=5)  # botocore would retry a 5xx; these are not
+    args = {
+        "login": ("sso", "login", "--sso-session", "corp", "--no-browser"),
+        "discover": ("sso", "discover", "--sso-session", "corp", "--write"),
+        "read": ("read", "aws_access_key_id", "-p", "dev-admin"),
+    }[command]
+    done = run(isolated_env, *args, env=sso_env)
+    assert_one_line_failure(done)
+    line = done.stderr.splitlines()[-1]
+    assert line.startswith(f"stscreds: {fake.url} did not answer ") and "like AWS" in line, line
+    for fragment in ("Blocked", "Forbidden", "Proxy Authentication", "Hotel WiFi", "AKIA", "html", "Added"):
+        assert fragment not in done.stderr
+    assert config.read_bytes() == before
+    if command == "login":
+        assert not (cache_dir(isolated_env) / SESSION_TOKEN_FILE).exists()
+
+
+# --- colliding names (item 13) ----------------------------------------------------------------
+
+
+def test_every_account_and_role_gets_its_own_profile_whatever_their_names(
+    fake: SsoFake, isolated_env: Path, sso_env: dict[str, str]
+) -> None:
+    """Issue 19.13: two accounts named "prod", and an account's three roles under '{account_name}'."""
+    fake.accounts = [
+        {"accountId": "600000000001", "accountName": "prod", "emailAddress": "a@example.com",
+         "roles": ["ReadOnlyAccess", "admin"]},
+        {"accountId": "600000000002", "accountName": "prod", "emailAddress": "b@example.com",
+         "roles": ["ReadOnlyAccess", "admin"]},
+        {"accountId": "600000000003", "accountName": "dev", "emailAddress": "c@example.com",
+         "roles": ["AdministratorAccess", "ReadOnlyAccess", "eks-admin"]},
+    ]  # fmt: skip
+    every = {(a["accountId"], role) for a in fake.accounts for role in a["roles"]}
+    seed_token(fake, isolated_env)
+    for pattern in ("{account_name}.{role_name}", "{account_name}", "{role_name}"):
+        done = run(isolated_env, "sso", "discover", "--name", pattern, env=sso_env)
+        assert done.returncode == 0, done.stderr
+        found = raw_config_parse_text(done.stdout, isolated_env)
+        served = {(values["sso_account_id"], values["sso_role_name"]) for values in found.values()}
+        assert served == every and len(found) == len(every), (pattern, sorted(found))
+    done = run(isolated_env, "sso", "discover", "--name", "{account_name}", "--write", env=sso_env)
+    assert done.returncode == 0 and "Added 7 profiles" in done.stderr, done.stderr
+    again = run(isolated_env, "sso", "discover", "--name", "{account_name}", "--write", env=sso_env)
+    assert "Added 0 profiles" in again.stderr and "Skipped 7" in again.stderr  # skipped: the same account and role
+
+
+# --- nothing a child process prints reaches stdout (item 14) -----------------------------------
+
+
+def test_a_browser_opened_for_a_login_never_prints_into_stdout(
+    fake: SsoFake, isolated_env: Path, sso_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Issue 19.14: `read`, `env` and `credential-process` log in on a terminal with a display;
+    the browser (which approves the code by opening the page) says "Opening in existing browser
+    session." on its stdout."""
+    from federationfake import CHATTER, write_recording_browser
+
+    fake.auto_approve_after = None  # approved only by the browser's visit
+    browser = write_recording_browser(tmp_path / "browser", follow=True)
+    env = {**sso_env, **browser.env(), "DISPLAY": ":0"}
+    for number, command in enumerate(("read aws_access_key_id", "env", "credential-process"), start=1):
+        (cache_dir(isolated_env) / SESSION_TOKEN_FILE).unlink(missing_ok=True)
+        (isolated_env / ".stscreds" / "cache").unlink(missing_ok=True)
+        shell = spawn(f"{STSCREDS} {command} -p dev-admin > out", env, isolated_env)
+        shell.expect(pexpect.EOF)
+        shell.close()
+        assert shell.exitstatus == 0, shell.before
+        assert len(browser.urls()) == number and browser.follows()[-1]["status"] == 200  # it approved
+        key = fake.issued_credentials[-1]["accessKeyId"]
+        out = (isolated_env / "out").read_text()
+        assert CHATTER not in out and key in out, (command, out)
+        assert CHATTER in shell.before  # it went to the terminal instead
+        if command == "read aws_access_key_id":
+            assert out == key + "\n"
+        elif command == "credential-process":
+            assert json.loads(out)["AccessKeyId"] == key
+
+
+# --- the config file's mode and links (item 15) -----------------------------------------------
+
+
+def test_discover_write_keeps_the_config_files_mode_and_hard_links(
+    fake: SsoFake, isolated_env: Path, sso_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Issue 19.15: as `aws configure set` leaves the file: its mode, and every hard link to it."""
+    seed_token(fake, isolated_env)
+    config = isolated_env / ".aws" / "config"
+    config.chmod(0o644)
+    link = tmp_path / "config-link"
+    link.hardlink_to(config)
+    inode = config.stat().st_ino
+    done = run(isolated_env, "sso", "discover", "--write", env=sso_env)
+    assert done.returncode == 0 and "Added 7 profiles" in done.stderr, done.stderr
+    assert config.stat().st_ino == inode and link.read_bytes() == config.read_bytes()
+    assert stat.S_IMODE(config.stat().st_mode) == 0o644 and "[profile sandbox.PowerUserAccess]" in link.read_text()
+    # Not linked: replaced atomically, with its mode kept (0600 only for a new file).
+    alone = tmp_path / "alone"
+    alone.write_text("[default]\nregion = eu-west-1\n")
+    alone.chmod(0o640)
+    ini_edit.edit_file(str(alone), {"profile x": {"region": "eu-west-2"}}, "config file", "AWS_CONFIG_FILE", keep=True)
+    assert stat.S_IMODE(alone.stat().st_mode) == 0o640 and "[profile x]" in alone.read_text()
+    new = tmp_path / "new"
+    ini_edit.edit_file(str(new), {"profile x": {"region": "eu-west-2"}}, "config file", "AWS_CONFIG_FILE", keep=True)
+    assert stat.S_IMODE(new.stat().st_mode) == 0o600

@@ -23,12 +23,16 @@ def assume(
     as_json: bool = typer.Option(
         False, "--json", help="Also print {profile: {AccessKeyId, SecretAccessKey, SessionToken, Expiration}}."
     ),
-    parallel: int = typer.Option(32, "--parallel", help="How many roles to assume at once."),
+    parallel: int = typer.Option(32, "--parallel", metavar="N", help="How many roles to assume at once."),
 ) -> None:
     """Renew role profiles now, in parallel, with at most one MFA prompt.
 
     One line per profile on stderr: its role and when its credentials end, or why it failed.
     Exit 1 when any failed.
+
+    Examples:
+        stscreds assume prod dev
+        stscreds assume --all --parallel 8
     """
     results = run(lambda: assume_roles(list(names or []), every_role, broker(), parallel))
     width = max(len(item.profile) for item in results)

@@ -24,7 +24,18 @@ def auth(
     mfa_command: Optional[str] = MfaCommandOption,
     output_env: bool = typer.Option(False, "--output-env", help="Also print `export` lines for sh, as `env` does."),
 ) -> None:
-    """Ask for an MFA code and write session credentials to ~/.aws/credentials."""
+    """Ask for an MFA code and write session credentials to ~/.aws/credentials.
+
+    Writes the session into [PROFILE] of the shared credentials file, where every AWS tool finds
+    it. Refuses, before asking anything, to write over a long-term pair there that is not the one
+    stscreds keeps (`stscreds init --import` keeps it).
+
+    Example:
+
+        stscreds auth                   # each morning: one MFA code for the day
+
+        stscreds auth --duration 1h --mfa-code 123456
+    """
     answers.warn_if_shadowed()
     name = answers.profile_for("auth", profile)
     seconds = run(lambda: parse_duration(duration))

@@ -19,6 +19,10 @@ def list_profiles(
     come from (a role's ARN and source chain, an IAM Identity Center account, role and
     sso-session); and its cached credentials: until when, expired, or none. A profile that does
     not resolve says why. No network, no prompt.
+
+    Examples:
+        stscreds list
+        stscreds list --json | jq -r '.profiles[] | select(.kind == "role") | .profile'
     """
     rows = run(list_report)
     if not rows and not as_json:

@@ -11,7 +11,7 @@ from typing import Optional
 import typer
 
 # The commands register themselves, in the order `stscreds --help` lists them.
-from stscreds.cli import assume, auth, common, init, read, rotate, sso, status, whoami  # noqa: F401  # noqa: E402, F401, I001
+from stscreds.cli import assume, auth, clear, common, console, init, read, rotate, sso, status, whoami  # noqa: F401  # noqa: E402, F401, I001
 from stscreds.cli import exec as exec_command  # noqa: F401
 from stscreds.cli import list as list_command  # noqa: F401
 from stscreds.cli.common import Terminated, app, log_to_stderr, print_out
@@ -28,7 +28,7 @@ def _show_version(value: bool) -> None:
 @app.callback()
 def options(
     debug: bool = typer.Option(
-        False, "--debug", help="Log what stscreds and botocore do to stderr, with every secret masked."
+        False, "--debug", help="Log stscreds' steps and each call to AWS to stderr, with every secret masked."
     ),
     version: Optional[bool] = typer.Option(
         None, "--version", callback=_show_version, is_eager=True, help="Print the version and exit."

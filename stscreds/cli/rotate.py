@@ -17,14 +17,25 @@ def rotate(
 ) -> None:
     """Replace your long-term access key with a new one, then delete the old one.
 
-    Uses the MFA session (renewed first if need be): iam:CreateAccessKey, then iam:GetUser with the
-    new pair until IAM accepts it, then stores it and deletes the old key. Never leaves a key behind.
+    Uses the MFA session (renewed first if need be): iam:CreateAccessKey (asked once, never
+    retried), then iam:GetUser with the new pair until IAM accepts it, then stores it in every
+    profile that holds the old key and deletes the old key. Never leaves a key that nobody has,
+    and a store never names a deleted key: an interruption ends in a state the last line names.
+
+    Examples:
+        stscreds rotate
+        stscreds rotate --profile work --yes        # no question: for a script
     """
     result = run(lambda: rotate_key(answers.profile_for("rotate", profile), broker(), yes))
-    say(f"Replaced {result.old_key} with {result.new_key} for IAM user {result.user} in {result.path}.")
+    which = "profile" if len(result.profiles) == 1 else "profiles"
+    say(
+        f"Replaced {result.old_key} with {result.new_key} for IAM user {result.user} in {result.path} "
+        f"({which} {', '.join(result.profiles)})."
+    )
     if result.old_key_deleted is not None:
         fail(
-            f"the new key is stored, but the old key {result.old_key} was not deleted: {result.old_key_deleted}",
+            f"the new key is stored, but the old key {result.old_key} was not deleted ({result.old_key_deleted}): "
+            f"delete it in the IAM console (user {result.user})",
             EXIT_FAILURE,
         )
     say(f"Deleted the old key {result.old_key}.")

@@ -7,13 +7,18 @@ from typing import Optional
 import typer
 
 from stscreds import ini_edit
-from stscreds.cli.common import app, broker, print_out, run, say
+from stscreds.cli.common import App, app, broker, print_out, run, say
 from stscreds.commands import sso as commands
 from stscreds.prompts import TerminalUI
 
-sso_app = typer.Typer(
-    help="AWS IAM Identity Center (SSO): log in once, then use every account and role you are assigned.",
-    no_args_is_help=True,
+sso_app = App(
+    help=(
+        "AWS IAM Identity Center (SSO): log in once, then use every account and role you are assigned.\n\n"
+        "Examples:\n"
+        "  stscreds sso login --sso-session corp\n"
+        "  stscreds sso discover --write\n"
+        "  stscreds read aws_access_key_id --profile dev-admin"
+    ),
 )
 app.add_typer(sso_app, name="sso")
 SsoProfileOption = typer.Option(None, "--profile", "-p", help="An SSO profile of the AWS config file.")
@@ -30,6 +35,10 @@ def sso_login(
 
     Shows a URL and a code on the terminal, and opens a browser when there is a display. The
     login goes where AWS CLI v2 and botocore keep theirs (~/.aws/sso/cache), so it serves them too.
+
+    Examples:
+        stscreds sso login --sso-session corp
+        stscreds sso login --profile dev-admin --no-browser     # over SSH: open the URL elsewhere
     """
     ui = TerminalUI()
     session = run(lambda: commands.sso_session(profile, sso_session))
@@ -38,7 +47,11 @@ def sso_login(
 
 @sso_app.command("logout")
 def sso_logout(sso_session: Optional[str] = SsoSessionOption, profile: Optional[str] = SsoProfileOption) -> None:
-    """Remove the cached IAM Identity Center login, and the role credentials stscreds got with it."""
+    """Remove the cached IAM Identity Center login, and the role credentials stscreds got with it.
+
+    Example:
+        stscreds sso logout --sso-session corp
+    """
     session = run(lambda: commands.sso_session(profile, sso_session))
     removed, profiles_cleared = run(lambda: commands.sso_logout(session))
     said = "Removed the login" if removed else "There was no login"
@@ -62,6 +75,10 @@ def sso_discover(
 
     Prints the profiles on stdout. --write adds them to the AWS config file, every other byte of
     it unchanged; no profile is created under a name any profile has already.
+
+    Examples:
+        stscreds sso discover --sso-session corp
+        stscreds sso discover --write --name '{account_name}-{role_name}'
     """
     session = run(lambda: commands.sso_session(profile, sso_session))
     found = run(lambda: commands.sso_discover(session, style, name, write, broker()))

@@ -18,6 +18,10 @@ def status(
     """Show who the credentials are for, where they are kept and when they end.
 
     Exit 0 while they are valid, 1 when they have expired or are missing. No network, no prompt.
+
+    Examples:
+        stscreds status
+        stscreds status --profile prod --json
     """
     report = run(lambda: status_report(answers.profile_for("status", profile)))
     answers.warn_if_shadowed()

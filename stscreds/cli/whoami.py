@@ -12,6 +12,9 @@ def whoami(profile: OptionalProfile = ProfileOption) -> None:
     """Show the IAM user and MFA devices of the stored long-term keys.
 
     Calls iam:GetUser and iam:ListMFADevices with them.
+
+    Example:
+        stscreds whoami --profile work
     """
     identity = run(lambda: identity_of(answers.profile_for("whoami", profile), make_api))
     lines = [

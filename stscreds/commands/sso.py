@@ -103,7 +103,8 @@ def sso_discover(session: SsoSession, style: str, pattern: str, write: bool, bro
         taken.add(name)
         sections[f"profile {name}"] = sso.discovered_settings(session, account["accountId"], role, style, name)
     if write and sections:
-        ini_edit.edit_file(config.path, sections, "config file", paths.CONFIG_FILE_VARIABLE)
+        # Its mode and hard links kept, as `aws configure set` keeps them: the config file holds no secret.
+        ini_edit.edit_file(config.path, sections, "config file", paths.CONFIG_FILE_VARIABLE, keep=True)
     return Discovered(sections, skipped, renamed, config.path)
 
 

@@ -45,7 +45,7 @@ class SessionTokenSource(Source):
         from stscreds.resolve import lock_name  # resolve builds sources: no import of it at the top
 
         self.lock_name = lock_name("session", profile)
-        self.store = credentials_file.session_store(profile)
+        self.store: credentials_file.SectionStore = credentials_file.session_store(profile)
         self.renewal_notice = f"The session for profile {profile!r} is missing or expired; authenticating."
         self.user: User | None = None
         self.serials: list[str] = []  # the user's MFA devices, as the last fetch found them
@@ -57,14 +57,36 @@ class SessionTokenSource(Source):
         from stscreds import keystore  # renewing only: reading a session never loads it
 
         self.store.prepare()
-        keystore.load_keys(self.profile)  # not set up: say so before anyone types a code
+        stored_key = keystore.load_keys(self.profile)[0]  # not set up: say so before anyone types a code
+        self.check_no_other_pair(stored_key)
+
+    def check_no_other_pair(self, stored_key: str) -> None:
+        """Refuse to write a session over a long-term pair in the section that is not the stored
+        one (keys from `aws configure`, another user's): its secret would be lost. The stored
+        pair itself is replaced, as `init --import` means it to be."""
+        found = self.store.long_term_pair()
+        if found is not None and found[0] != stored_key:
+            raise StscredsError(
+                f"[{self.profile}] of {self.store.path} holds the long-term key {mask(found[0])}, not the one "
+                f"stscreds keeps for {self.profile!r} ({mask(stored_key)}), and a session written there would "
+                f"lose its secret: keep it with `stscreds init --import{flag(self.profile)}` (it then replaces "
+                "the stored pair), or move it to a profile of its own; nothing was written"
+            )
 
     def fetch(self, renewer: Renewer) -> Credentials:
         from stscreds import keystore  # renewing only: reading a session never loads it
 
         mfa = renewer.mfa_for(self.profile)
         if not mfa.can_ask:  # decided before any call to AWS
-            raise NoInputError(f"the session for profile {self.profile!r} has expired and {mfa.why_not}")
+            from stscreds.aws import make_client
+            from stscreds.prompts import MFA_COMMAND_VARIABLE
+
+            make_client("sts", profile=self.profile)  # a bad AWS setting is named first, as everywhere
+            raise NoInputError(
+                f"the session of profile {self.profile!r} needs an MFA code to be renewed, and {mfa.why_not}: "
+                f"run `stscreds auth{flag(self.profile)}` in a terminal, or set {MFA_COMMAND_VARIABLE} (or "
+                f"`stscreds init{flag(self.profile)} --mfa-command CMD`) so that renewals need none"
+            )
         access_key_id, secret = keystore.load_keys(self.profile)
         api = renewer.make_api(access_key_id, secret, None, self.profile)
         user = api.current_user()
@@ -81,6 +103,8 @@ class SessionTokenSource(Source):
     def saved(self, renewer: Renewer, credentials: Credentials) -> None:
         from stscreds import keystore  # renewing only: reading a session never loads it
 
+        if self.store.created:  # the section is stscreds': `clear` may remove it again
+            keystore.remember(self.profile, {keystore.SESSION_SECTION: self.store.path})
         if self.user is None:
             return
         # For `status` and roles' mfa_serial; a read-only store, or a policy that denies the
