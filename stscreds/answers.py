@@ -163,9 +163,9 @@ def credential_process(credentials: Credentials) -> str:
 
 
 def status(report: dict[str, object], as_json: bool) -> str:
-    from stscreds import outputs
+    from stscreds.status import status_json, status_text
 
-    return outputs.status_json(report) if as_json else outputs.status_text(report)
+    return status_json(report) if as_json else status_text(report)
 
 
 def list_output(rows: list[dict[str, object]], as_json: bool) -> str:

@@ -13,8 +13,8 @@ Standard library only: the fast path answers these (see __main__.py).
 
 from __future__ import annotations
 
-from stscreds.credentials import Credentials
-from stscreds.outputs import HOOK_VARIABLES, REGION_VARIABLES, VARIABLES, json_object, quote
+from stscreds.credentials import Credentials, json_object
+from stscreds.outputs import HOOK_VARIABLES, REGION_VARIABLES, VARIABLES, quote
 
 FORMATS = ("env", "env-no-export", "powershell", "windows-cmd", "process", "dotenv", "fish")
 PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+=:._-")

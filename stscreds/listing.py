@@ -12,7 +12,7 @@ import time
 
 from stscreds import keystore
 from stscreds.config import Config, load_config
-from stscreds.credentials import mask
+from stscreds.credentials import json_string, json_value, mask
 from stscreds.resolve import Resolver, describe, known_profiles
 
 # `list --json`: every row has every one of these keys, in this order (None where it does not apply).
@@ -127,10 +127,8 @@ def list_json(rows: list[dict[str, object]]) -> str:
 
 
 def _json(value: object, pad: str) -> str:
-    """json.dumps(value, indent=2) at the indentation `pad`, for outputs.json_value's values and
-    lists and dicts of them. (outputs is imported here: `list` as text needs none of it.)"""
-    from stscreds.outputs import json_string, json_value
-
+    """json.dumps(value, indent=2) at the indentation `pad`, for credentials.json_value's values
+    and lists and dicts of them."""
     if isinstance(value, dict):
         items = [f"{json_string(key)}: {_json(item, pad + '  ')}" for key, item in value.items()]
         opening, closing = "{", "}"

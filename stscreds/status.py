@@ -1,7 +1,8 @@
-"""What `stscreds status` reports: read from the stores, with no network and no prompt.
+"""What `stscreds status` reports, read from the stores with no network and no prompt, and
+the report as text or JSON.
 
 Standard library only: while the credentials are valid, `status` is answered by the fast path,
-through this same function, so both paths print the same.
+through these same functions, so both paths print the same.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import time
 
 from stscreds import keystore, paths
 from stscreds.config import Config, load_config
-from stscreds.credentials import RENEW_MARGIN_SECONDS, days_since, mask
+from stscreds.credentials import RENEW_MARGIN_SECONDS, days_since, json_object, mask
 from stscreds.resolve import Resolver, describe
 
 
@@ -40,3 +41,57 @@ def status_report(profile: str, now: float | None = None, config: Config | None 
         key_kind=resolved.kind,
     )
     return report
+
+
+# --- as text or JSON ----------------------------------------------------------------------------
+
+
+def _duration(seconds: int) -> str:
+    hours, minutes = divmod(max(seconds, 0) // 60, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {seconds % 60:02d}s"
+
+
+def status_text(report: dict[str, object]) -> str:
+    """`stscreds status`: one `Label: value` line each."""
+    expiration, seconds_left = report.get("expiration"), report.get("seconds_left")
+    if not isinstance(seconds_left, int):
+        profile = str(report.get("alias_of") or report["profile"])
+        auth = "stscreds auth" if profile == "default" else f"stscreds auth --profile {profile}"
+        state = {
+            "role": "no credentials yet: the next read assumes the role",
+            "sso": "no credentials yet: the next read gets them from IAM Identity Center",
+            "static": "none that stscreds can read",
+        }.get(str(report.get("key_kind")), f"no session: run `{auth}`")
+    elif report.get("valid"):
+        state = f"valid until {expiration} (in {_duration(seconds_left)})"
+    elif seconds_left > 0:
+        state = f"ends at {expiration} (in {_duration(seconds_left)}); the next read renews it"
+    else:
+        state = f"expired at {expiration} ({_duration(-seconds_left)} ago)"
+    lines = [("Profile", report["profile"])]
+    for label, key in (
+        ("Alias of", "alias_of"),
+        ("Role", "role_arn"),
+        ("Source", "source_profile"),
+        ("SSO", "sso_session"),
+        ("Account", "sso_account_id"),
+        ("Role name", "sso_role_name"),
+        ("Keys", "keys"),
+    ):
+        if report.get(key):
+            lines.append((label, report[key]))
+    lines += [("Session", state), ("File", report["path"])]
+    if report.get("user_arn"):
+        lines.append(("User", report["user_arn"]))
+    if report.get("access_key_id"):
+        lines.append(("Access key", f"{report['access_key_id']} ({report.get('key_kind', 'session')})"))
+    if report.get("long_term_access_key_id"):
+        age = report.get("long_term_key_age_days")
+        made = f", made {str(report['long_term_key_created'])[:10]} ({age} days ago)" if isinstance(age, int) else ""
+        lines.append(("Long-term", f"{report['long_term_access_key_id']} in {report['key_store']}{made}"))
+    return "".join(f"{label + ':':<12} {value}\n" for label, value in lines)
+
+
+def status_json(report: dict[str, object]) -> str:
+    """`stscreds status --json`."""
+    return json_object({k: v for k, v in report.items() if k not in ("key_kind", "key_store")}, indent=2) + "\n"
