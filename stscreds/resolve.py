@@ -172,6 +172,25 @@ class Resolved:
         return self.lock_name
 
 
+def describe(resolved: Resolved) -> dict[str, str]:
+    """What `status` and `list` show of where a profile's credentials come from (no secrets)."""
+    settings = resolved.settings
+    if resolved.kind == "role":
+        return {"role_arn": settings["role_arn"], "source_profile": settings.get("source_profile", "")}
+    if resolved.kind == "sso":
+        label = settings["sso_session"] or settings["sso_start_url"]
+        return {
+            "sso_account_id": settings["sso_account_id"],
+            "sso_role_name": settings["sso_role_name"],
+            "sso_session": label,
+        }
+    if resolved.kind == "login":
+        return {"login_session": settings["login_session"]}
+    if resolved.kind == "static":
+        return {"keys": "temporary" if settings.get("aws_session_token") else "long-term"}
+    return {}
+
+
 def _refused(message: str) -> Exception:
     """A UsageError: a mistake in the files, said in one line. errors.py is imported only here,
     where something failed: its classes cost the fast path more than any module of its own."""

@@ -32,6 +32,7 @@ def test_there_are_the_commands_the_issues_name() -> None:
         "env",
         "exec",
         "init",
+        "list",
         "login",
         "logout",
         "read",

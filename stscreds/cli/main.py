@@ -17,6 +17,7 @@ from stscreds.cli import retire_keys, rotate, sso, status, whoami  # noqa: F401
 
 # isort: on
 from stscreds.cli import exec as exec_command  # noqa: F401
+from stscreds.cli import list as list_command  # noqa: F401
 from stscreds.cli.common import Terminated, app, log_to_stderr, print_out
 from stscreds.errors import EXIT_INTERRUPTED
 from stscreds.version import VERSION
