@@ -27,8 +27,7 @@ from stscreds.aws import AwsApi
 from stscreds.commands.retire_keys import Stopped, retire_keys
 from stscreds.credentials import mask
 from stscreds.errors import FileAccessError, StscredsError, UsageError
-from stscreds.outputs import status_text
-from stscreds.status import status_report
+from stscreds.status import status_report, status_text
 
 ALICE = sf.DEFAULT_PRINCIPAL  # moto's account, and conftest's user
 LOGIN = "signin"
