@@ -76,7 +76,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, NamedTuple, Optional
 
@@ -84,6 +84,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+from localserver import LocalServer
 
 SAME_DEVICE = "arn:aws:signin:::devtools/same-device"
 CROSS_DEVICE = "arn:aws:signin:::devtools/cross-device"
@@ -215,13 +216,12 @@ class Issued:
     refresh_token: str = field(repr=False, default="")
 
 
-class SigninFake:
+class SigninFake(LocalServer):
     """The fake. Every attribute set in `reset()` is a control a test may change at any time."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._lock = threading.RLock()
-        self._server: Optional[ThreadingHTTPServer] = None
-        self._thread: Optional[threading.Thread] = None
         self._ids = itertools.count(1)
         self._id_token_key = ec.generate_private_key(ec.SECP384R1())
         self._id_token_kid = str(uuid.uuid4())
@@ -251,33 +251,13 @@ class SigninFake:
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
-    def start(self) -> SigninFake:
-        if self._server is None:
-            self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-            self._server.daemon_threads = True
-            self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> SigninFake:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     @property
     def url(self) -> str:
         """The sign-in endpoint: what AWS_ENDPOINT_URL_SIGNIN is set to."""
-        if self._server is None:
-            raise RuntimeError("SigninFake is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return super().url
 
     @property
     def token_url(self) -> str:

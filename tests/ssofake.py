@@ -47,9 +47,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, NamedTuple, Optional
 from urllib.parse import parse_qs, urlsplit
+
+from localserver import LocalServer
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 REFRESH_GRANT = "refresh_token"
@@ -149,13 +151,12 @@ class _Token:  # an access token or a refresh token; `session` ties them togethe
     revoked: bool = False
 
 
-class SsoFake:
+class SsoFake(LocalServer):
     """The fake. Every attribute set in `reset()` is a control a test may change at any time."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._lock = threading.RLock()
-        self._server: Optional[ThreadingHTTPServer] = None
-        self._thread: Optional[threading.Thread] = None
         self._ids = itertools.count(1)
         self.reset()
 
@@ -194,32 +195,8 @@ class SsoFake:
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
-    def start(self) -> SsoFake:
-        if self._server is None:
-            self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-            self._server.daemon_threads = True
-            self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> SsoFake:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("SsoFake is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     # --- controls --------------------------------------------------------------------------------------
 
