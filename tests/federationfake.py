@@ -211,9 +211,6 @@ class FederationFake(LocalServer):
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        return _handler_for(self)
-
     @property
     def url(self) -> str:
         """The sign-in host, for AWS_ENDPOINT_URL_SIGNIN."""
@@ -492,24 +489,6 @@ def _refusal(reason: str, status: int = 400, session: Optional[dict[str, Any]] =
         "<p><b>description</b> The request sent by the client was syntactically incorrect.</p></body></html>"
     )
     return _Answer(status, "text/html;charset=utf-8", body.encode(), error=reason, session=session)
-
-
-def _handler_for(fake: FederationFake) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            try:
-                fake._serve(self)
-            except (BrokenPipeError, ConnectionResetError):
-                self.close_connection = True
-
-        do_POST = do_GET
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
 
 
 # --- the recording browser --------------------------------------------------------------------------------

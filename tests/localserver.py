@@ -5,20 +5,39 @@ from __future__ import annotations
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Optional, TypeVar
+from typing import Any, Optional, TypeVar
 
 Server = TypeVar("Server", bound="LocalServer")
 
 
 class LocalServer:
-    """A fake's server: a subclass says which handler answers (`_handler`)."""
+    """A fake's server: a subclass answers each request in `_serve`."""
 
     def __init__(self) -> None:
         self._server: Optional[ThreadingHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
+    def _serve(self, request: BaseHTTPRequestHandler) -> None:
         raise NotImplementedError
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as botocore's connection pool expects
+
+            def do_GET(self) -> None:
+                try:
+                    fake._serve(self)
+                except (BrokenPipeError, ConnectionResetError):  # the client went away: as a server does
+                    self.close_connection = True
+
+            do_POST = do_GET
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # the fakes record what they are asked; stderr stays the test's
+
+        return Handler
 
     def start(self: Server) -> Server:
         if self._server is None:

@@ -251,9 +251,6 @@ class SigninFake(LocalServer):
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        return _handler_for(self)
-
     @property
     def url(self) -> str:
         """The sign-in endpoint: what AWS_ENDPOINT_URL_SIGNIN is set to."""
@@ -629,24 +626,6 @@ class SigninFake(LocalServer):
             raise invalid("jti was used before")
         self._jtis.add(jti)
         return jwk_thumbprint(jwk)
-
-
-def _handler_for(fake: SigninFake) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as botocore's connection pool expects
-
-        def do_GET(self) -> None:
-            try:
-                fake._serve(self)
-            except (BrokenPipeError, ConnectionResetError):
-                self.close_connection = True
-
-        do_POST = do_GET
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
 
 
 def _parse_body(raw: bytes, content_type: str) -> Optional[dict[str, Any]]:

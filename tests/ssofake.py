@@ -195,9 +195,6 @@ class SsoFake(LocalServer):
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        return _handler_for(self)
-
     # --- controls --------------------------------------------------------------------------------------
 
     def approve(self, user_code: Optional[str] = None) -> int:
@@ -504,21 +501,3 @@ def _require(values: dict[str, Any], *names: str) -> None:
     missing = [name for name in names if values.get(name) in (None, "")]
     if missing:
         raise ServiceError("InvalidRequestException", f"Missing required parameters: {', '.join(missing)}")
-
-
-def _handler_for(fake: SsoFake) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as botocore's connection pool expects
-
-        def do_GET(self) -> None:
-            try:
-                fake._serve(self)
-            except (BrokenPipeError, ConnectionResetError):
-                self.close_connection = True
-
-        do_POST = do_GET
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
