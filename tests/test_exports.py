@@ -13,6 +13,7 @@ credential_process provider.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from datetime import datetime, timezone
@@ -433,7 +434,8 @@ def test_unset_removes_every_variable_env_sets(shell: str, isolated_env: Path, t
     assert all(name in env for name in names)
     if shell == "sh":
         script = 'eval "$1"; eval "$2"; env | grep -c -e "^AWS_" -e "^STSCREDS_" || true'
-        done = subprocess.run(["bash", "-c", script, "bash", env, unset], capture_output=True, text=True)
+        clean = {"PATH": os.environ["PATH"]}  # nothing AWS_ or STSCREDS_ of the test's own (CI sets one)
+        done = subprocess.run(["bash", "-c", script, "bash", env, unset], capture_output=True, text=True, env=clean)
         assert done.stdout == "0\n", done.stderr
     elif shell == "fish" and shutil.which("fish"):
         (tmp_path / "s.fish").write_text(env + unset)
