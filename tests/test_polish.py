@@ -330,7 +330,7 @@ Examples:
 
 def test_help_is_the_same_text_under_every_typer_allowed() -> None:
     """stscreds renders its help itself (cli/common.render_help) from click's parameters: what
-    typer 0.23 (Python 3.9) to 0.29 print themselves differs from one release to the next."""
+    typer 0.23 (Python 3.9) to 0.28 print themselves differs from one release to the next."""
     assert help_of("read") == READ_HELP
     usage = {path: help_of(*path).splitlines()[0] for path in [("exec",), ("assume",), ("sso", "discover")]}
     assert usage == {
