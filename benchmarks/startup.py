@@ -8,9 +8,11 @@ always follows the slowest command, which makes every other ratio look ~0.1x bet
 
 Target: median of each command <= 1.3x median of `python -c pass`, for every installer:
 `read` and `env` (issues 3 and 5) run in every new shell, `credential-process` before an SDK's
-calls, `status` from prompts and scripts. Also reports the median peak memory (ru_maxrss) of each
-process, the heavy modules each command imports (none on the fast path), what each installed
-script imports, and a footnote row for pip 23.2, whose console script imports `re`.
+calls, `status` and `list` from prompts and scripts. The HOME has two profiles: the session, and
+a role resting on it (which `list` resolves; the others never look at it). Also reports the
+median peak memory (ru_maxrss) of each process, the heavy modules each command imports (none on
+the fast path), what each installed script imports, and a footnote row for pip 23.2, whose
+console script imports `re`.
 
 Run it with any Python 3.9+; the installs use that interpreter:
     python benchmarks/startup.py [--pairs 25] [--warmup 5] [--installers pip pipx uv pip23]
@@ -58,6 +60,8 @@ COMMANDS = {  # label: arguments of stscreds
     "credential-process": ["credential-process"],
     "status": ["status"],
     "status --json": ["status", "--json"],
+    "env --format env": ["env", "--format", "env"],
+    "list": ["list"],
 }
 INSTALLERS = ("pip", "pipx", "uv", "pip23")  # pip23 is the footnote row: `read` only
 INSTALL_TIMEOUT = 1800
@@ -116,7 +120,9 @@ def make_home(home: Path, session: Session) -> None:
     (home / ".aws").mkdir(parents=True)
     (home / ".aws" / "credentials").write_text(
         "[work]\n"
-        "region = eu-west-1\n\n"
+        "region = eu-west-1\n"
+        "role_arn = arn:aws:iam::123456789012:role/Bench\n"
+        "source_profile = default\n\n"
         "[default]\n"
         f"aws_access_key_id = {session.access_key_id}\n"
         f"aws_secret_access_key = {session.secret_access_key}\n"
@@ -383,6 +389,18 @@ def check(name: str, command: list[str], env: dict[str, str], session: Session) 
                 problem = f"printed JSON without Version 1 and the token: {done.stdout!r}"
         except (ValueError, AttributeError):
             problem = f"printed no JSON object: {done.stdout!r}"
+    elif problem is None and name == "env --format env" and f"export AWS_SESSION_TOKEN={token}\n" not in done.stdout:
+        problem = f"printed no AWS_SESSION_TOKEN line with the token, unquoted: {done.stdout!r}"
+    elif (
+        problem is None
+        and name == "list"
+        and [line.split()[:2] for line in done.stdout.splitlines()[1:]]
+        != [
+            ["work", "role"],
+            ["default", "session"],
+        ]
+    ):
+        problem = f"printed no work role and default session: {done.stdout!r}"
     elif problem is None and name == "status --json":
         try:
             json.loads(done.stdout)

@@ -3,7 +3,8 @@
 `read`, `env`, `credential-process` and `status` run in every new shell, or before every SDK
 call in a refresh window, so while the credentials are valid they are answered here with the
 standard library alone: with the options, profile choice, margins and output of answers.py,
-from the store that `resolve` names, as the full CLI does. Anything else (help, a bad
+from the store that `resolve` names, as the full CLI does. So is `list`, which reads the
+stores only. Anything else (help, a bad
 argument, a broken file, credentials to renew) goes to the full typer CLI, which behaves the
 same whether or not this ran.
 """
@@ -39,7 +40,7 @@ def _parse(args: list[str], command: str) -> tuple[list[str], dict[str, str]] | 
     return positional, options
 
 
-_FAST_COMMANDS = ("read", "env", "credential-process", "status")
+_FAST_COMMANDS = ("read", "env", "credential-process", "status", "list")
 
 
 def fast_answer(args: list[str], now: float | None = None) -> str | None:
@@ -58,9 +59,21 @@ def fast_answer(args: list[str], now: float | None = None) -> str | None:
 
 def _answer(command: str, positional: list[str], options: dict[str, str], now: float | None) -> str | None:
     from stscreds import answers
+
+    if command == "env":
+        output = answers.checked_output(options.get("shell"), options.get("format"), "unset" in options)
+        if "unset" in options:
+            return None if positional else answers.unset(output)
     from stscreds.config import load_config
 
     config = load_config()
+    if command == "list":
+        from stscreds.listing import list_report
+
+        rows = list_report(config, now)
+        if positional or not rows:
+            return None  # "no profiles yet" is the full CLI's
+        return answers.list_output(rows, "json" in options)
     profile = answers.profile_for(command, options.get("profile"), config=config)
     if profile.startswith("-"):
         return None
@@ -70,6 +83,7 @@ def _answer(command: str, positional: list[str], options: dict[str, str], now: f
         report = status_report(profile, now, config)
         if positional or not report["valid"]:
             return None  # exit 1 and its message are the full CLI's
+        answers.warn_if_shadowed()
         return answers.status(report, "json" in options)
     if len(positional) != (command == "read"):
         return None
@@ -79,7 +93,9 @@ def _answer(command: str, positional: list[str], options: dict[str, str], now: f
     if command == "read":
         return answers.read(credentials, positional[0])
     if command == "env":
-        return answers.env(credentials, options.get("shell", "sh"), profile)
+        text = answers.env(credentials, output, profile, config)
+        answers.warn_if_shadowed()
+        return text
     return answers.credential_process(credentials)
 
 

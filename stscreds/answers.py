@@ -1,6 +1,6 @@
 """The commands that run in every new shell, or before each SDK call in a refresh window
-(`read`, `env`, `credential-process`, `status`): their options, which profile they are about,
-how fresh their credentials must be, and what they print.
+(`read`, `env`, `credential-process`, `status`, and `list`): their options, which profile they
+are about, how fresh their credentials must be, and what they print.
 
 The fast path (__main__.py) and the full CLI (cli/) both take all of this from here, and find
 the credentials through the same `resolve`, so that they cannot disagree: the fast path only
@@ -39,16 +39,29 @@ PROFILE = Option(
     True,
     "The profile to use [default: $AWS_DEFAULT_PROFILE, else $AWS_PROFILE, else default, as botocore reads them].",
 )
-SHELLS = ("sh", "fish", "powershell")
-SHELL = Option("shell", ("--shell", "-s"), True, f"One of: {', '.join(SHELLS)} (sh: bash, zsh).")
+# `env --shell`: stscreds' own lines (every value single-quoted, and the prompt hook's
+# variables); bash and zsh take what sh takes.
+SHELLS = ("sh", "bash", "zsh", "fish", "powershell")
+SHELL_SYNTAX = {"bash": "sh", "zsh": "sh"}
+SHELL = Option("shell", ("--shell", "-s"), True, "One of: sh, bash, zsh (the same lines), fish, powershell.")
+# `env --format`: AWS CLI v2's `configure export-credentials` formats, and two more (exports.py).
+FORMAT = Option(
+    "format",
+    ("--format",),
+    True,
+    "As `aws configure export-credentials --format` prints it: env, env-no-export, powershell, windows-cmd, "
+    "process; or dotenv (docker run --env-file), fish.",
+)
+UNSET = Option("unset", ("--unset",), False, "Print the lines that remove every variable env sets, instead.")
 JSON = Option("json", ("--json",), False, "Print JSON.")
 
 # The options of each command the fast path may answer.
 OPTIONS: dict[str, tuple[Option, ...]] = {
     "read": (PROFILE,),
-    "env": (PROFILE, SHELL),
+    "env": (PROFILE, SHELL, FORMAT, UNSET),
     "credential-process": (PROFILE,),
     "status": (PROFILE, JSON),
+    "list": (JSON,),
 }
 
 # How long the credentials must still last for each command to hand them out. `read`, `env`
@@ -81,7 +94,10 @@ def cached(
     `min_seconds` left, else None: the lookup of the fast path, which renews nothing."""
     from stscreds.resolve import resolve
 
-    credentials = resolve(profile, config).store.load()
+    resolved = resolve(profile, config)
+    if resolved.renew_within is not None:  # a login's: see Source.renew_within
+        min_seconds = min(min_seconds, resolved.renew_within)
+    credentials = resolved.store.load()
     if credentials is None or not credentials.outlives(min_seconds, now):
         return None
     return credentials
@@ -96,21 +112,51 @@ def checked_key(key: str) -> str:
 
 
 def checked_shell(shell: str) -> str:
+    """The shell whose syntax `env --shell SHELL` prints (sh for bash and zsh)."""
     if shell not in SHELLS:
         from stscreds.errors import UsageError  # see errors.py: not at the top
 
         raise UsageError(f"unknown shell {shell!r}; choose one of: {', '.join(SHELLS)}")
-    return shell
+    return SHELL_SYNTAX.get(shell, shell)
+
+
+def checked_output(shell: str | None, form: str | None, unset: bool = False) -> tuple[str, str]:
+    """What `env` prints, checked before anything is read or asked: ("shell", its syntax), by
+    default sh, or ("format", the format: exports.checked_format)."""
+    if form is None:
+        return ("shell", checked_shell("sh" if shell is None else shell))
+    from stscreds import exports
+
+    return ("format", exports.checked_format(form, unset, shell))
+
+
+def region(profile: str, config: Config | None = None) -> str | None:
+    """The region of that very profile, both files merged, as botocore reads it."""
+    from stscreds.config import load_config
+
+    return (config or load_config()).settings(profile).get("region") or None
 
 
 def read(credentials: Credentials, key: str) -> str:
     return credentials.as_ini()[checked_key(key)] + "\n"
 
 
-def env(credentials: Credentials, shell: str, profile: str) -> str:
+def env(credentials: Credentials, output: tuple[str, str], profile: str, config: Config | None = None) -> str:
+    kind, name = output
+    if kind == "format":
+        from stscreds import exports  # only --format needs it
+
+        return exports.export(credentials, name, region(profile, config))
     from stscreds import outputs  # what prints them: `read` needs none of it
 
-    return outputs.shell_script(credentials, checked_shell(shell), profile)
+    return outputs.shell_script(credentials, name, profile, region(profile, config))
+
+
+def unset(output: tuple[str, str]) -> str:
+    from stscreds import exports
+
+    kind, name = output
+    return exports.export_unset(name) if kind == "format" else exports.shell_unset(name)
 
 
 def credential_process(credentials: Credentials) -> str:
@@ -120,9 +166,38 @@ def credential_process(credentials: Credentials) -> str:
 
 
 def status(report: dict[str, object], as_json: bool) -> str:
-    from stscreds import outputs
+    from stscreds.status import status_json, status_text
 
-    return outputs.status_json(report) if as_json else outputs.status_text(report)
+    return status_json(report) if as_json else status_text(report)
+
+
+def list_output(rows: list[dict[str, object]], as_json: bool) -> str:
+    from stscreds import listing
+
+    return listing.list_json(rows) if as_json else listing.list_text(rows)
+
+
+# --- a long-term key in the environment ------------------------------------------------------
+
+
+def shadowing_warning(environ: Mapping[str, str] | None = None) -> str | None:
+    """What `status`, `auth` and `env` say when the environment holds a long-term key, which
+    every AWS SDK takes before any profile (outputs.shadowing_line); None otherwise."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    key = environ.get("AWS_ACCESS_KEY_ID") or ""
+    if key.startswith("AKIA") and environ.get("AWS_SECRET_ACCESS_KEY"):
+        from stscreds.outputs import shadowing_line
+
+        return shadowing_line(key)
+    return None
+
+
+def warn_if_shadowed() -> None:
+    line = shadowing_warning()
+    if line is not None:
+        write_stderr(line)
 
 
 # --- printing it -----------------------------------------------------------------------------
@@ -144,6 +219,17 @@ def write_stdout(text: str) -> str | None:
         abandon_stdout()
         return f"could not write to stdout: {getattr(error, 'strerror', None) or 'it is closed'}"
     return None
+
+
+def write_stderr(line: str) -> None:
+    """`stscreds: LINE` on stderr; nothing if there is no stderr to write to."""
+    import sys
+
+    try:
+        sys.stderr.write(f"stscreds: {line}\n")
+        sys.stderr.flush()
+    except (AttributeError, OSError, ValueError):
+        pass
 
 
 def abandon_stdout() -> None:

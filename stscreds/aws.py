@@ -391,6 +391,12 @@ class AwsApi:
                 raise AnswerLostError(str(error).removesuffix("; nothing was written")) from None
             raise
 
+    def set_access_key_status(self, user_name: str, access_key_id: str, status: str) -> None:
+        """iam:UpdateAccessKey: "Inactive" stops the key working, "Active" undoes it."""
+        iam = self._client("iam")
+        with self._translate_errors("iam:UpdateAccessKey", iam):
+            iam.update_access_key(UserName=user_name, AccessKeyId=access_key_id, Status=status)
+
     def delete_access_key(self, user_name: str, access_key_id: str) -> None:
         iam = self._client("iam")
         with self._translate_errors("iam:DeleteAccessKey", iam):

@@ -4,7 +4,7 @@ It looks in the source's store; if they are not there, it takes the source's loc
 again (another process may have renewed meanwhile), fetches from the source, stores, and
 returns. Every consumer (`read`, `env`, `exec`, `credential-process`, the library) asks it,
 and it is the only place that decides whether to renew. Sources (a session token, an assumed
-role, an IAM Identity Center role) slot in behind it without changing it.
+role, an IAM Identity Center role, a login) slot in behind it without changing it.
 
 The fast path needs none of this: it asks `resolve` for the source and reads its store.
 """
@@ -63,6 +63,8 @@ class Broker:
     def get_from(
         self, source: Source, min_seconds: float = RENEW_MARGIN_SECONDS, fallback_seconds: float | None = None
     ) -> Credentials:
+        if source.renew_within is not None:
+            min_seconds = min(min_seconds, source.renew_within)
         current = source.store.load()
         if current is not None and current.outlives(min_seconds, self.clock()):
             debug(__name__, "%s: valid until %s", source.store, current.expiration_text)

@@ -1,4 +1,5 @@
-"""The one credentials value, its expiry arithmetic and the renewal margins.
+"""The one credentials value, its expiry arithmetic and the renewal margins; and the small
+JSON encoder every JSON stscreds prints is written with (see there).
 
 Every source (a session token, an assumed role, an IAM Identity Center role) gives a
 `Credentials`; every store keeps one; every output (shell lines, `credential_process` JSON,
@@ -216,3 +217,53 @@ def days_since(text: str | None, now: float) -> int | None:
 def format_timestamp(seconds: float) -> str:
     """2026-11-23T19:41:57Z: UTC, to the second, as the AWS CLI shows expirations."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+# --- JSON, as json.dumps writes it -----------------------------------------------------------
+# Every JSON stscreds prints (credential-process, status --json, list --json, env --format
+# process) is written here, without `json`: its import pulls in `re`, as much again as Python's
+# own start-up. It lives in this module, which every command of the fast path loads anyway,
+# because each further module the fast path imports costs about 1% of that start-up. A test
+# holds it to what `json.dumps` writes.
+
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+
+
+def json_string(text: str) -> str:
+    """`json.dumps(text)` (ensure_ascii, as its default is)."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    pieces = []
+    for char in text:
+        code = ord(char)
+        if char in _ESCAPES:
+            pieces.append(_ESCAPES[char])
+        elif 0x20 <= code <= 0x7E:
+            pieces.append(char)
+        elif code > 0xFFFF:  # as a UTF-16 surrogate pair
+            code -= 0x10000
+            pieces.append(f"\\u{0xD800 | (code >> 10):04x}\\u{0xDC00 | (code & 0x3FF):04x}")
+        else:
+            pieces.append(f"\\u{code:04x}")
+    return '"' + "".join(pieces) + '"'
+
+
+def json_value(value: object) -> str:
+    if value is None:
+        return "null"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json_string(value)
+    raise TypeError(f"no JSON for {type(value).__name__}")
+
+
+def json_object(values: dict[str, object], indent: int | None = None) -> str:
+    """`json.dumps(values, indent=indent)` for a flat object of strings, numbers, booleans, None."""
+    items = [f"{json_string(key)}: {json_value(value)}" for key, value in values.items()]
+    if indent is None or not items:
+        return "{" + ", ".join(items) + "}"
+    pad = " " * indent
+    return "{\n" + ",\n".join(pad + item for item in items) + "\n}"

@@ -115,6 +115,9 @@ _SECRET_FIELDS = (
     "SecretAccessKey|SessionToken|TokenCode|aws_secret_access_key|aws_session_token|X-Amz-Security-Token|Signature"
     # IAM Identity Center: role credentials, OAuth tokens, the client secret, the bearer header
     "|accessToken|refreshToken|clientSecret|deviceCode|x-amz-sso_bearer_token"
+    # AWS Sign-In (stscreds login): the authorization code (a JSON "code", lower case only: AWS's
+    # error "Code"s stay readable), the PKCE verifier that redeems it, the DPoP proof, the id token
+    "|(?-i:['\"]code)|codeVerifier|DPoP|idToken"
     # The console's federation endpoint: the sign-in token (the link is a bearer secret for 15
     # minutes) and the Session JSON's secret key (sessionToken is matched above)
     "|SigninToken|sessionKey"

@@ -377,6 +377,37 @@ def check_writable() -> None:
         _open_store(path)  # a file configobj cannot read cannot be edited either
 
 
+def remove_keys(profile: str) -> str:
+    """Remove `profile`'s pair and settings from the store (its section goes), then its secret
+    from the OS keyring when it was kept there: the file never names a secret that is gone.
+    Returns the file's path."""
+    from stscreds import atomic  # writers only: `status` reads this module on the fast path
+
+    path = paths.key_store()
+    section = _section(profile, path) or {}
+    if not section:
+        return path
+    store = _open_store(path)
+    _loaded.pop(path, None)
+    if profile in store:
+        del store[profile]
+    buffer = io.BytesIO()
+    store.write(buffer)
+    atomic.write_file(path, buffer.getvalue())
+    ini.remember(path, buffer.getvalue().decode("utf-8"))
+    if section.get(SECRET_STORE) == KEYRING and section.get(ACCESS_KEY_ID):
+        user = _keyring_user(profile, section[ACCESS_KEY_ID])
+
+        def delete(keyring: Any) -> None:
+            try:
+                keyring.delete_password(KEYRING_SERVICE, user)
+            except keyring.errors.PasswordDeleteError:
+                pass  # not there: nothing to remove
+
+        _keyring_call(f"remove the secret {KEYRING_SERVICE}/{user}", delete)
+    return path
+
+
 def _edit(profile: str, values: dict[str, str]) -> str:
     return _edit_sections({profile: values})
 

@@ -38,6 +38,15 @@ def sso_cache_dir() -> str:
     return os.path.join(os.path.expanduser("~"), ".aws", "sso", "cache")
 
 
+LOGIN_CACHE_VARIABLE = "AWS_LOGIN_CACHE_DIRECTORY"
+
+
+def login_cache_dir() -> str:
+    """Where AWS CLI v2 (`aws login`) and botocore keep AWS Sign-In tokens:
+    `$AWS_LOGIN_CACHE_DIRECTORY` (read as botocore reads it), else `~/.aws/login/cache`."""
+    return _botocore_path(LOGIN_CACHE_VARIABLE, os.path.join("~", ".aws", "login", "cache"))
+
+
 def stscreds_dir() -> str:
     """stscreds' own folder, kept 0700."""
     return os.path.join(os.path.expanduser("~"), ".stscreds")

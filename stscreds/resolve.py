@@ -91,7 +91,19 @@ def known_profiles(config: Config) -> list[str]:
 
 
 def stored(name: str) -> bool:
-    """Whether `name` is a stscreds profile: its long-term keys in the key store."""
+    """Whether `name` is a stscreds profile: its long-term keys in the key store. A store that
+    is missing, or whose text does not even contain the name, has no section for it: known
+    without loading keystore (a login profile's read in every shell asks this)."""
+    from stscreds import ini
+
+    try:
+        document = ini.read(paths.key_store(), "utf-8")
+    except Exception:  # keystore says what is wrong with it
+        document = None
+    if document is not None and (
+        document.kind == ini.MISSING or (document.kind == ini.REGULAR and name not in document.text)
+    ):
+        return False
     from stscreds import keystore  # only where it decides: reading a session never loads it
 
     return keystore.has_keys(name)
@@ -100,6 +112,12 @@ def stored(name: str) -> bool:
 def lock_name(kind: str, key: str) -> str:
     """The lock that renewals of one source (or one IAM Identity Center login) take turns under."""
     return f"{kind}.{key}"
+
+
+def login_lock(session: str) -> str:
+    """The lock of one AWS Sign-In login session (`login_session`), shared by every profile
+    that names it: its refreshes, and `stscreds login` and `logout`, take turns under it."""
+    return lock_name("login-session", session)
 
 
 def sso_login_lock(sso: Mapping[str, str]) -> str:
@@ -113,7 +131,7 @@ class Resolved:
     `sources.build` makes the source that can fetch them: only a renewal needs it, so
     answering from the store loads no source module at all."""
 
-    __slots__ = ("kind", "lock_name", "mfa_serial", "parent", "profile", "settings", "store")
+    __slots__ = ("kind", "lock_name", "mfa_serial", "parent", "profile", "renew_within", "settings", "store")
 
     def __init__(
         self,
@@ -123,14 +141,17 @@ class Resolved:
         store: Store,
         parent: Resolved | None = None,
         mfa_serial: str | None = None,
+        lock: str | None = None,
+        renew_within: float | None = None,
     ) -> None:
         self.kind = kind
         self.profile = profile
         self.settings = settings
         self.store = store
-        self.lock_name = lock_name(kind, profile)
+        self.lock_name = lock or lock_name(kind, profile)
         self.parent = parent
         self.mfa_serial = mfa_serial  # for a session: the device a role down its chain names
+        self.renew_within = renew_within  # see sources.Source.renew_within
 
     def __repr__(self) -> str:
         return f"{self.kind} profile {self.profile!r}"
@@ -142,12 +163,32 @@ class Resolved:
     @property
     def origin(self) -> str:
         """What the credentials are got through, as a lock name: the session or login at the
-        end of a role's chain, an SSO role's login, else this profile's own source."""
+        end of a role's chain, an SSO role's login, else this profile's own source (for a
+        login profile, its login session's lock)."""
         if self.parent is not None:
             return self.parent.origin
         if self.kind == "sso":
             return sso_login_lock(self.settings)
         return self.lock_name
+
+
+def describe(resolved: Resolved) -> dict[str, str]:
+    """What `status` and `list` show of where a profile's credentials come from (no secrets)."""
+    settings = resolved.settings
+    if resolved.kind == "role":
+        return {"role_arn": settings["role_arn"], "source_profile": settings.get("source_profile", "")}
+    if resolved.kind == "sso":
+        label = settings["sso_session"] or settings["sso_start_url"]
+        return {
+            "sso_account_id": settings["sso_account_id"],
+            "sso_role_name": settings["sso_role_name"],
+            "sso_session": label,
+        }
+    if resolved.kind == "login":
+        return {"login_session": settings["login_session"]}
+    if resolved.kind == "static":
+        return {"keys": "temporary" if settings.get("aws_session_token") else "long-term"}
+    return {}
 
 
 def _refused(message: str) -> Exception:
@@ -252,6 +293,8 @@ class Resolver:
         if shared.get("aws_access_key_id"):
             path = self.config.credentials_path
             return Resolved("static", name, shared, credentials_file.StaticStore(shared, path))
+        if settings.get("login_session"):
+            return self._login(name, settings)
         alias = stscreds_alias(settings)
         if alias is not None:
             return self._alias(name, alias[0] or DEFAULT_PROFILE)
@@ -262,6 +305,17 @@ class Resolver:
         if own.get("aws_access_key_id"):
             return Resolved("static", name, own, credentials_file.StaticStore(own, self.config.path))
         return None
+
+    def _login(self, name: str, settings: dict[str, str]) -> Resolved:
+        """An AWS Sign-In login (`stscreds login`, `aws login`): its credentials kept in
+        stscreds' cache with the session they came from, renewed within 5 minutes of their
+        end (they last 15 at most), under the login session's lock."""
+        from stscreds import cache
+        from stscreds.credentials import RENEW_MARGIN_SECONDS
+
+        lock = login_lock(settings["login_session"])
+        store = cache.CacheStore(name, {"login_session": settings["login_session"]}, lock)
+        return Resolved("login", name, settings, store, lock=lock, renew_within=RENEW_MARGIN_SECONDS)
 
     def _alias(self, name: str, target: str) -> Resolved:
         if target == name or target in self.aliases:
@@ -284,11 +338,15 @@ class Resolver:
 
         if name in self.config.profiles:
             return UsageError(
-                f"profile {name!r} has no credentials stscreds can serve (no role_arn, sso_account_id, stscreds keys "
-                f"or keys of its own): set up its keys with `stscreds init --profile {name}`"
+                f"profile {name!r} has no credentials stscreds can serve (no role_arn, sso_account_id, "
+                f"login_session, stscreds keys or keys of its own): sign in with `stscreds login --profile {name}`, "
+                f"or set up its keys with `stscreds init --profile {name}`"
             )
         if name == DEFAULT_PROFILE and not known_profiles(self.config):
-            return NotInitialisedError("nothing is set up yet: run `stscreds init` first")
+            return NotInitialisedError(
+                "nothing is set up yet: run `stscreds init` first "
+                "(or `stscreds login` to sign in with no access key at all)"
+            )
         return UnknownProfileError(
             f"no profile {name!r} in {self.config.path}, {self.config.credentials_path} or "
             f"{paths.key_store()}{self._suggest(name)}"

@@ -63,10 +63,12 @@ import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, NamedTuple, Optional
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from localserver import LocalServer
 
 TOKEN_TTL = 15 * 60  # docs: the sign-in URL is valid for 15 minutes
 SESSION_DURATION_RANGE = (900, 43200)  # docs: 15 minutes to 12 hours
@@ -181,13 +183,12 @@ def is_console_url(url: str) -> bool:
     return parts.scheme == "https" and any(host == d or host.endswith("." + d) for d in CONSOLE_DOMAINS)
 
 
-class FederationFake:
+class FederationFake(LocalServer):
     """The fake. Every attribute set in `reset()` is a control a test may change at any time."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._lock = threading.RLock()
-        self._server: Optional[ThreadingHTTPServer] = None
-        self._thread: Optional[threading.Thread] = None
         self._ids = itertools.count(1)
         self.reset()
 
@@ -210,33 +211,10 @@ class FederationFake:
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
-    def start(self) -> FederationFake:
-        if self._server is None:
-            self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-            self._server.daemon_threads = True
-            self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> FederationFake:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
     @property
     def url(self) -> str:
         """The sign-in host, for AWS_ENDPOINT_URL_SIGNIN."""
-        if self._server is None:
-            raise RuntimeError("FederationFake is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return super().url
 
     @property
     def federation_url(self) -> str:
@@ -511,24 +489,6 @@ def _refusal(reason: str, status: int = 400, session: Optional[dict[str, Any]] =
         "<p><b>description</b> The request sent by the client was syntactically incorrect.</p></body></html>"
     )
     return _Answer(status, "text/html;charset=utf-8", body.encode(), error=reason, session=session)
-
-
-def _handler_for(fake: FederationFake) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self) -> None:
-            try:
-                fake._serve(self)
-            except (BrokenPipeError, ConnectionResetError):
-                self.close_connection = True
-
-        do_POST = do_GET
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
 
 
 # --- the recording browser --------------------------------------------------------------------------------

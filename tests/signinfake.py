@@ -76,7 +76,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, NamedTuple, Optional
 
@@ -84,6 +84,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+from localserver import LocalServer
 
 SAME_DEVICE = "arn:aws:signin:::devtools/same-device"
 CROSS_DEVICE = "arn:aws:signin:::devtools/cross-device"
@@ -215,13 +216,12 @@ class Issued:
     refresh_token: str = field(repr=False, default="")
 
 
-class SigninFake:
+class SigninFake(LocalServer):
     """The fake. Every attribute set in `reset()` is a control a test may change at any time."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._lock = threading.RLock()
-        self._server: Optional[ThreadingHTTPServer] = None
-        self._thread: Optional[threading.Thread] = None
         self._ids = itertools.count(1)
         self._id_token_key = ec.generate_private_key(ec.SECP384R1())
         self._id_token_kid = str(uuid.uuid4())
@@ -251,33 +251,10 @@ class SigninFake:
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
-    def start(self) -> SigninFake:
-        if self._server is None:
-            self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-            self._server.daemon_threads = True
-            self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> SigninFake:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
     @property
     def url(self) -> str:
         """The sign-in endpoint: what AWS_ENDPOINT_URL_SIGNIN is set to."""
-        if self._server is None:
-            raise RuntimeError("SigninFake is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return super().url
 
     @property
     def token_url(self) -> str:
@@ -649,24 +626,6 @@ class SigninFake:
             raise invalid("jti was used before")
         self._jtis.add(jti)
         return jwk_thumbprint(jwk)
-
-
-def _handler_for(fake: SigninFake) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as botocore's connection pool expects
-
-        def do_GET(self) -> None:
-            try:
-                fake._serve(self)
-            except (BrokenPipeError, ConnectionResetError):
-                self.close_connection = True
-
-        do_POST = do_GET
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
 
 
 def _parse_body(raw: bytes, content_type: str) -> Optional[dict[str, Any]]:
@@ -1041,10 +1000,15 @@ def write_cache(directory: Path, session: str, token: dict[str, Any]) -> Path:
     return path
 
 
+BROWSER_CHATTER = "Opening in existing browser session."
+
+
 def _browser_main(arguments: list[str]) -> int:
-    """BROWSER=“python signinfake.py”: detach (webbrowser waits for a BROWSER command, and the CLI's listener
-    cannot answer until it returns), then follow the URL and log the visit."""
+    """BROWSER=“python signinfake.py”: say what real browsers say on stdout (BROWSER_CHATTER), detach
+    (webbrowser waits for a BROWSER command, and the CLI's listener cannot answer until it returns), then
+    follow the URL and log the visit."""
     if arguments[:1] != ["--wait"]:
+        print(BROWSER_CHATTER, flush=True)
         subprocess.Popen(
             [sys.executable, __file__, "--wait", *arguments],
             start_new_session=True,

@@ -47,9 +47,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, NamedTuple, Optional
 from urllib.parse import parse_qs, urlsplit
+
+from localserver import LocalServer
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 REFRESH_GRANT = "refresh_token"
@@ -149,13 +151,12 @@ class _Token:  # an access token or a refresh token; `session` ties them togethe
     revoked: bool = False
 
 
-class SsoFake:
+class SsoFake(LocalServer):
     """The fake. Every attribute set in `reset()` is a control a test may change at any time."""
 
     def __init__(self) -> None:
+        super().__init__()
         self._lock = threading.RLock()
-        self._server: Optional[ThreadingHTTPServer] = None
-        self._thread: Optional[threading.Thread] = None
         self._ids = itertools.count(1)
         self.reset()
 
@@ -193,33 +194,6 @@ class SsoFake:
             self._pages: dict[str, tuple[str, int]] = {}
 
     # --- lifecycle -------------------------------------------------------------------------------------
-
-    def start(self) -> SsoFake:
-        if self._server is None:
-            self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-            self._server.daemon_threads = True
-            self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join()
-        self._server = self._thread = None
-
-    def __enter__(self) -> SsoFake:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("SsoFake is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     # --- controls --------------------------------------------------------------------------------------
 
@@ -527,21 +501,3 @@ def _require(values: dict[str, Any], *names: str) -> None:
     missing = [name for name in names if values.get(name) in (None, "")]
     if missing:
         raise ServiceError("InvalidRequestException", f"Missing required parameters: {', '.join(missing)}")
-
-
-def _handler_for(fake: SsoFake) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as botocore's connection pool expects
-
-        def do_GET(self) -> None:
-            try:
-                fake._serve(self)
-            except (BrokenPipeError, ConnectionResetError):
-                self.close_connection = True
-
-        do_POST = do_GET
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler

@@ -380,7 +380,7 @@ def test_fast_answers_equal_the_full_clis_for_generated_files(
 
 
 def test_json_string_is_what_json_dumps_writes() -> None:
-    from stscreds.outputs import json_object, json_string
+    from stscreds.credentials import json_object, json_string
 
     @settings(max_examples=examples(300))
     @given(st.text())

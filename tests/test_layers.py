@@ -17,26 +17,39 @@ PACKAGE = Path(__file__).resolve().parent.parent / "stscreds"
 
 # Lowest first. A module's layer is that of its longest listed prefix.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("values", ("stscreds.version", "stscreds.errors", "stscreds.credentials", "stscreds.paths", "stscreds.outputs")),
+    (
+        "values",
+        (
+            *("stscreds.version", "stscreds.errors", "stscreds.credentials", "stscreds.paths"),
+            *("stscreds.outputs", "stscreds.exports"),
+        ),
+    ),
     ("files", ("stscreds.ini", "stscreds.ini_edit", "stscreds.atomic", "stscreds.lock")),
     ("config and stores", ("stscreds.config", "stscreds.credentials_file", "stscreds.cache", "stscreds.keystore")),
     (
         "AWS calls and the person",
-        ("stscreds.aws", "stscreds.sso", "stscreds.federation", "stscreds.prompts", "stscreds.browser"),
+        (
+            "stscreds.aws",
+            "stscreds.sso",
+            "stscreds.signin",
+            "stscreds.federation",
+            "stscreds.prompts",
+            "stscreds.browser",
+        ),
     ),
     ("deciding", ("stscreds.sources", "stscreds.resolve", "stscreds.broker")),
-    ("use cases", ("stscreds.answers", "stscreds.status", "stscreds.server", "stscreds.commands")),
+    ("use cases", ("stscreds.answers", "stscreds.status", "stscreds.listing", "stscreds.server", "stscreds.commands")),
     # The package itself is the library's front: its names are the library's, loaded on first use.
     ("edges", ("stscreds.cli", "stscreds.__main__", "stscreds.library", "stscreds")),
 ]
 
-# What `read`, `env`, `credential-process` and `status` may load while they answer from a
-# store: these modules of stscreds', and nothing of the standard library that the interpreter
+# What `read`, `env`, `credential-process`, `status` and `list` may load while they answer from
+# the stores: these modules of stscreds', and nothing of the standard library that the interpreter
 # has not loaded for itself already.
 FAST_PATH_MODULES = {
     "stscreds", "stscreds.__main__", "stscreds.answers", "stscreds.resolve", "stscreds.config", "stscreds.ini",
     "stscreds.paths", "stscreds.credentials", "stscreds.outputs", "stscreds.keystore",
-    "stscreds.credentials_file", "stscreds.cache", "stscreds.status",
+    "stscreds.credentials_file", "stscreds.cache", "stscreds.status", "stscreds.exports", "stscreds.listing",
     # `from __future__ import annotations` loads this tiny module (no imports of its own) where
     # site has not (a non-editable install): it is the cost of one annotation style, not a feature.
     "__future__",
@@ -160,13 +173,22 @@ def test_the_fast_path_loads_only_its_own_modules(isolated_env: Path) -> None:
     store.write_text("[default]\naws_access_key_id = AKIAEXAMPLEEXAMPLE01\naws_secret_access_key = s\n")
     (isolated_env / ".aws" / "config").write_text(
         "[profile prod]\nrole_arn = arn:aws:iam::222222222222:role/Deploy\nsource_profile = default\n"
+        # A login profile (stscreds login): its credentials are served without JSON or cryptography.
+        "[profile signin]\nlogin_session = arn:aws:iam::123456789012:user/alice\n"
     )
     (isolated_env / ".stscreds" / "cache").write_text(
         "[prod]\naws_access_key_id = ASIAROLEROLEROLEROLE\naws_secret_access_key = s\naws_session_token = t\n"
         "x_security_token_expires = 2099-01-01T00:00:00Z\nrole_arn = arn:aws:iam::222222222222:role/Deploy\n"
         "source_profile = default\nroot = session.default\n"
+        "[signin]\naws_access_key_id = ASIALOGINLOGINLOGIN1\naws_secret_access_key = s\naws_session_token = t\n"
+        "x_security_token_expires = 2099-01-01T00:00:00Z\nlogin_session = arn:aws:iam::123456789012:user/alice\n"
+        "root = login-session.arn:aws:iam::123456789012:user/alice\n"
     )
-    commands = ["read aws_session_token", "env", "credential-process", "status", "status --json", "env -p prod"]
+    commands = [
+        *("read aws_session_token", "env", "credential-process", "status", "status --json", "env -p prod"),
+        *("env --format process", "env --format fish -p prod", "env --unset", "list", "list --json"),
+        *("credential-process -p signin", "status -p signin"),
+    ]
     done = subprocess.run(
         [sys.executable, "-c", CHECK_FAST, *commands], capture_output=True, text=True, env=cli_env(isolated_env)
     )

@@ -36,6 +36,7 @@ def auth(
 
         stscreds auth --duration 1h --mfa-code 123456
     """
+    answers.warn_if_shadowed()
     name = answers.profile_for("auth", profile)
     seconds = run(lambda: parse_duration(duration))
     renewer = run(lambda: broker(code=mfa_code, command=mfa_command))

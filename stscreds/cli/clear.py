@@ -21,7 +21,8 @@ def clear(
     Removes the profile's MFA session from ~/.aws/credentials (its four keys; every other byte
     stays, and the section goes only if stscreds added it and nothing else is in it), and the role
     and IAM Identity Center role credentials cached for it and for every profile that rests on it.
-    Never your long-term keys, never an IAM Identity Center login (`stscreds sso logout` ends that).
+    Never your long-term keys, never an IAM Identity Center or AWS Sign-In login (`stscreds sso
+    logout` and `stscreds logout --login` end those).
     Says on stderr what it removed.
 
     Example:

@@ -28,10 +28,11 @@ def console(
 ) -> None:
     """Sign in to the AWS Management Console as the profile, in your browser.
 
-    For a role, IAM Identity Center or alias profile: its credentials (renewed if need be) are
-    traded at AWS's federation endpoint for a sign-in link, which opens in your browser when
-    there is one (else it is printed). The link signs in for 15 minutes: treat it as a password.
-    An MFA session profile cannot sign in to the console: use a role profile on it.
+    For a role, IAM Identity Center, alias or (a role session's) login profile: its credentials
+    (renewed if need be) are traded at AWS's federation endpoint for a sign-in link, which opens
+    in your browser when there is one (else it is printed). The link signs in for 15 minutes:
+    treat it as a password. An MFA session profile, or an IAM user's login, cannot sign in to
+    the console: use a role profile on it.
 
     Example: stscreds console --profile prod --destination https://console.aws.amazon.com/s3/
     """

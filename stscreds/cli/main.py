@@ -11,8 +11,13 @@ from typing import Optional
 import typer
 
 # The commands register themselves, in the order `stscreds --help` lists them.
-from stscreds.cli import assume, auth, clear, common, console, init, read, rotate, sso, status, whoami  # noqa: F401  # noqa: E402, F401, I001
+# isort: off
+from stscreds.cli import assume, auth, clear, common, console, init, login, read  # noqa: F401
+from stscreds.cli import retire_keys, rotate, sso, status, whoami  # noqa: F401
+
+# isort: on
 from stscreds.cli import exec as exec_command  # noqa: F401
+from stscreds.cli import list as list_command  # noqa: F401
 from stscreds.cli.common import Terminated, app, log_to_stderr, print_out
 from stscreds.errors import EXIT_INTERRUPTED
 from stscreds.version import VERSION

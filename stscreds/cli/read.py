@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import typer
 
 from stscreds import answers
@@ -34,25 +36,35 @@ def read(
 @app.command()
 def env(
     profile: OptionalProfile = ProfileOption,
-    shell: str = typer.Option("sh", *answers.SHELL.flags, help=answers.SHELL.help),
+    shell: Optional[str] = typer.Option(None, *answers.SHELL.flags, help=answers.SHELL.help, show_default=False),
+    format: Optional[str] = typer.Option(None, *answers.FORMAT.flags, help=answers.FORMAT.help, show_default=False),
+    unset: bool = typer.Option(False, *answers.UNSET.flags, help=answers.UNSET.help),
 ) -> None:
     """Print lines that set the credentials' AWS_* variables: eval "$(stscreds env)".
 
-    Sets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (and AWS_SECURITY_TOKEN, which
-    botocore reads first) and AWS_CREDENTIAL_EXPIRATION, quoted for the shell, and STSCREDS_PROFILE
-    and STSCREDS_RENEW_AT for a prompt hook that keeps them current. Renews them first when they
-    are missing or expired.
+    With --shell (sh by default, and what bash and zsh mean): AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (and AWS_SECURITY_TOKEN, which botocore reads first)
+    and AWS_CREDENTIAL_EXPIRATION, quoted for the shell, the profile's region as AWS_REGION and
+    AWS_DEFAULT_REGION, and STSCREDS_PROFILE and STSCREDS_RENEW_AT for a prompt hook that keeps
+    them current. With --format, what `aws configure export-credentials --format` prints, then
+    AWS_SECURITY_TOKEN and the region. --unset prints the lines that remove them all. Renews them
+    first when they are missing or expired.
 
     Examples:
         eval "$(stscreds env)"                      # bash, zsh: in ~/.bashrc, ~/.zshrc
         eval "$(stscreds env --profile prod)"
         stscreds env --shell fish | source          # fish
+        stscreds env --format dotenv > aws.env      # docker run --env-file aws.env
+        eval "$(stscreds env --unset)"
     """
 
     def script() -> str:
-        answers.checked_shell(shell)  # before any prompt
+        output = answers.checked_output(shell, format, unset)  # before any prompt
+        if unset:
+            return answers.unset(output)
+        answers.warn_if_shadowed()
         name = answers.profile_for("env", profile)
-        return answers.env(broker().get(name, answers.MARGINS["env"]), shell, name)
+        return answers.env(broker().get(name, answers.MARGINS["env"]), output, name)
 
     print_out(run(script))
 

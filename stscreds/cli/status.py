@@ -24,6 +24,7 @@ def status(
         stscreds status --profile prod --json
     """
     report = run(lambda: status_report(answers.profile_for("status", profile)))
+    answers.warn_if_shadowed()
     print_out(answers.status(report, as_json))
     if not report["valid"]:
         raise typer.Exit(EXIT_FAILURE)

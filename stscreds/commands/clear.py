@@ -5,7 +5,8 @@ credentials file, every other byte kept), its cached role or IAM Identity Center
 credentials, and every cached credential got through them (a role whose chain passes through
 P: `resolve` says what rests on what); with `--all`, every session and the whole cache. Never
 long-term keys (a pair in `[P]` without a session token is the user's, and the key store is
-not touched), never an IAM Identity Center login (`sso logout` ends that).
+not touched), never an IAM Identity Center login (`sso logout` ends that) nor an AWS Sign-In
+one (`logout --login`: clearing a login profile forgets only what stscreds cached from it).
 
 The section `[P]` itself goes only when stscreds added it (the key store records the file in
 which `auth` created it) and nothing is left in it: no key, no comment.

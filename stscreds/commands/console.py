@@ -5,6 +5,9 @@ federation endpoint's getSigninToken (federation.py). Only role sessions (a role
 Identity Center role, keys of another tool's that are a role's) may sign in to the console: an
 MFA session from sts:GetSessionToken cannot (AWS's "Compare AWS STS credentials": "SSO to console
 is not allowed"), and neither can long-term keys; both are said in one line before any call.
+A login profile (stscreds login) is decided by its login session's ARN, before any call: a role
+session's (a federated identity's login) may sign in; an IAM user's or the root user's is
+refused as their other sessions are (AWS documents nothing about login credentials here).
 
 How long the console session lasts: as long as the credentials it is made from (SessionDuration
 is never sent, see federation.py). So `--duration D` means "the console must last at least D":
@@ -13,7 +16,9 @@ Center role fetched again), and a D that fresh credentials cannot reach is refus
 call for a role (AWS gives a role assumed with temporary credentials, as stscreds assumes every
 role, one hour at most), after the fetch for the others (an IAM Identity Center permission
 set's session duration is not known beforehand). Without --duration, credentials with less
-than 15 minutes left (the link's own life) are renewed.
+than 15 minutes left (the link's own life) are renewed. A login's credentials last 15 minutes
+at most and are refreshed within 5 minutes of their end (as botocore refreshes them): its
+console lasts what they have left, and --duration is refused before any call.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from dataclasses import dataclass, field
 from stscreds import federation
 from stscreds.broker import Broker
 from stscreds.config import load_config
-from stscreds.credentials import Credentials, format_timestamp
+from stscreds.credentials import RENEW_MARGIN_SECONDS, Credentials, format_timestamp
 from stscreds.errors import StscredsError, UsageError
 from stscreds.resolve import Resolved, Resolver, stored
 from stscreds.sources.role import MAX_CHAINED_ROLE_SECONDS
@@ -41,7 +46,7 @@ class ConsoleLink:
 
     url: str = field(repr=False)
     profile: str
-    kind: str  # of the profile it stands for: role, sso, static
+    kind: str  # of the profile it stands for: role, sso, login, static
     destination: str
     ends_at: float  # when the console session ends: when the credentials do
 
@@ -93,6 +98,13 @@ def console_link(
     url = federation.endpoint(name, environ)
     where = destination or federation.console_home(name, region)
     wanted_seconds = duration_seconds or DEFAULT_MIN_SECONDS
+    if resolved.kind == "login":
+        if duration_seconds is not None:
+            raise UsageError(
+                f"--duration: profile {profile!r} is a login profile, whose credentials last 15 minutes at most, and "
+                "a console session lasts as long as its credentials: leave --duration out"
+            )
+        wanted_seconds = RENEW_MARGIN_SECONDS  # what a login keeps: it is refreshed within 5 minutes of its end
     if resolved.kind == "role" and wanted_seconds > MAX_CHAINED_ROLE_SECONDS:
         raise UsageError(
             f"--duration asks for more than an hour, but profile {profile!r} is a role assumed with temporary "
@@ -116,15 +128,26 @@ def console_link(
 
 def _check_kind(profile: str, resolved: Resolved, aliases: list[str]) -> bool:
     """A stscreds profile's MFA session cannot sign in to the console: said before any prompt
-    or call, with the way out (a role profile on it). True for the kinds that may (a role, an
-    IAM Identity Center role); False for keys of another tool's, which may when they are a
+    or call, with the way out (a role profile on it), and so is a login of an IAM user or the root
+    user. True for the kinds that may (a role, an IAM Identity Center role, a login of a role
+    session); False for keys of another tool's, which may when they are a
     role's: a session in the shape `auth` writes is another tool's unless stscreds keeps keys
     for the profile (saml2aws writes x_security_token_expires too)."""
     if resolved.kind in ("role", "sso"):
         return True
+    stands = f" (which stands for {resolved.profile!r})" if aliases else ""
+    if resolved.kind == "login":
+        arn = resolved.settings["login_session"]
+        if ":assumed-role/" in arn or ":federated-user/" in arn:
+            return True
+        raise UsageError(
+            f"profile {profile!r}{stands} is a login of {arn}, not of a role, and AWS lets only role and federated "
+            "sessions sign in to the console: sign in to the console in your browser, or add a role profile on it "
+            f"([profile NAME] with role_arn = arn:aws:iam::ACCOUNT:role/ROLE and source_profile = {resolved.profile}) "
+            "and run `stscreds console --profile NAME`"
+        )
     if resolved.kind != "session" or not stored(resolved.profile):
         return False
-    stands = f" (which stands for {resolved.profile!r})" if aliases else ""
     raise UsageError(
         f"profile {profile!r}{stands} is an MFA session (sts:GetSessionToken), and AWS lets only role and federated "
         "sessions sign in to the console: add a role profile on it ([profile NAME] with role_arn = "

@@ -13,7 +13,7 @@ import signal
 from collections.abc import Mapping
 
 from stscreds import ini, ini_edit, outputs
-from stscreds.answers import MARGINS
+from stscreds.answers import MARGINS, region
 from stscreds.broker import Broker
 from stscreds.config import load_config
 from stscreds.credentials import RENEW_MARGIN_SECONDS, parse_expiration
@@ -39,10 +39,11 @@ class CannotRunError(StscredsError):
 
 def exec_environment(profile: str, broker: Broker, environ: Mapping[str, str]) -> dict[str, str]:
     """`environ` for the command `stscreds exec` runs: the credentials in, and the profile
-    variables out (they would send an SDK looking for a profile instead of the keys)."""
+    variables out (they would send an SDK looking for a profile instead of the keys), and the
+    profile's region as `env` gives it."""
     credentials = broker.get(profile, MARGINS["exec"])
     kept = {name: value for name, value in environ.items() if name not in PROFILE_VARIABLES}
-    return {**kept, **outputs.environment(credentials)}
+    return {**kept, **outputs.environment(credentials, region(profile))}
 
 
 # --- which profile the command's shell is for --------------------------------------------------

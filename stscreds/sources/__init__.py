@@ -11,6 +11,9 @@ of one source take turns, across processes.
   `source_profile` (another source, renewed first if need be); kept in stscreds' cache.
 - `sso.SsoSource`: sso:GetRoleCredentials with the IAM Identity Center login; kept in
   stscreds' cache.
+- `login.LoginSource`: a login profile's (`login_session`, `stscreds login` or `aws login`):
+  the AWS Sign-In token cache AWS CLI v2 and botocore share, refreshed with
+  signin:CreateOAuth2Token; kept in stscreds' cache.
 - `static.StaticSource`: credentials another tool wrote into a profile; served while they
   last, never renewed.
 
@@ -59,12 +62,15 @@ class Source:
     """One way of getting credentials for one profile."""
 
     profile: str
-    kind: str  # what `status` and `list` call it: "session", "role", "sso", "static"
+    kind: str  # what `status` and `list` call it: "session", "role", "sso", "login", "static"
     lock_name: str  # renewals of one source take turns under this lock
     store: Store
     # Said before a renewal the person did not ask for (an expired session, not `auth`);
     # None for sources that renew silently.
     renewal_notice: str | None = None
+    # Seconds before their end within which the credentials are renewed whatever margin a
+    # consumer asks for (a login's last 15 minutes at most); None: the consumer's margin.
+    renew_within: float | None = None
 
     def __repr__(self) -> str:
         return f"{self.kind} profile {self.profile!r}"
@@ -108,6 +114,10 @@ def build(resolved: Resolved) -> Source:
         from stscreds.sources.sso import SsoSource
 
         return SsoSource(resolved)
+    if resolved.kind == "login":
+        from stscreds.sources.login import LoginSource
+
+        return LoginSource(resolved)
     from stscreds.sources.static import StaticSource
 
     return StaticSource(resolved)

@@ -180,6 +180,11 @@ def session_root(name: str, command: str, config: Config | None = None) -> Sessi
         raise UsageError(
             f"{name!r} is an IAM Identity Center profile, with no long-term keys: run `stscreds sso login{flag(name)}`"
         )
+    if root.kind == "login":
+        raise UsageError(
+            f"{name!r} is a login profile (stscreds login), with no long-term keys: it signs in with "
+            f"`stscreds login{flag(root.profile)}`"
+        )
     if root.kind == "static" and not root.settings.get("aws_session_token"):
         raise UsageError(
             f"profile {name!r} holds long-term keys that stscreds does not manage: keep them in stscreds with "
