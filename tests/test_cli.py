@@ -1,4 +1,4 @@
-"""The installed `stscreds` script, driven as a person would: piped stdin, a pseudo-terminal,
+"""The `stscreds` script, driven as a person would: piped stdin, a pseudo-terminal,
 and faketime to move the clock. stdout and stderr are checked separately."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from conftest import (
     IamUser,
     WaitProbe,
     assert_one_line_failure,
+    cli,
     credentials_path,
     faketime,
     free_port,
@@ -68,13 +69,13 @@ def test_read_with_profile_and_shared_credentials_file(
 ) -> None:
     env = {**env, "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "elsewhere")}
     assert (
-        run(
+        cli(
             isolated_env, "init", "-p", "work", stdin=f"{user.access_key_id}\n{user.secret_access_key}\n", env=env
         ).returncode
         == 0
     )
-    assert run(isolated_env, "auth", "--profile", "work", stdin="123456\n", env=env).returncode == 0
-    done = run(isolated_env, "read", "aws_access_key_id", "--profile", "work", env=env)
+    assert cli(isolated_env, "auth", "--profile", "work", stdin="123456\n", env=env).returncode == 0
+    done = cli(isolated_env, "read", "aws_access_key_id", "--profile", "work", env=env)
     assert done.stdout == "AKIAIOSFODNN7EXAMPLE\n"
     assert not credentials_path(isolated_env).exists()
 
@@ -84,14 +85,14 @@ def test_read_with_profile_and_shared_credentials_file(
 
 def test_wrong_mfa_code(initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy) -> None:
     proxy.faults["GetSessionToken"] = WRONG_MFA_CODE
-    done = run(isolated_env, "auth", stdin="123456\n", env=env)
+    done = cli(isolated_env, "auth", stdin="123456\n", env=env)
     assert_one_line_failure(done)
     assert "rejected the MFA code" in done.stderr
     assert not credentials_path(isolated_env).exists()
 
 
 def test_auth_before_init(isolated_env: Path, env: dict[str, str]) -> None:
-    done = run(isolated_env, "auth", stdin="123456\n", env=env)
+    done = cli(isolated_env, "auth", stdin="123456\n", env=env)
     assert_one_line_failure(done)
     assert "run `stscreds init` first" in done.stderr
 
@@ -101,7 +102,7 @@ def test_malformed_credentials_file(
 ) -> None:
     path = write_credentials(isolated_env, "[work]\nnot a setting\n")
     for args in (("auth",), ("read", "aws_session_token")):
-        done = run(isolated_env, *args, stdin="123456\n", env=env)
+        done = cli(isolated_env, *args, stdin="123456\n", env=env)
         assert_one_line_failure(done)
         assert f"{path}, line 2:" in done.stderr
         assert "MFA code" not in done.stderr
@@ -145,23 +146,23 @@ def test_bad_arguments_exit_2_before_any_call(
     proxy: RecordingProxy,
 ) -> None:
     proxy.calls.clear()
-    done = run(isolated_env, *args, env=env)
+    done = cli(isolated_env, *args, env=env)
     assert_one_line_failure(done, code=2)
     assert message in done.stderr
     assert proxy.calls == []
 
 
 def test_read_with_no_session_and_no_way_to_ask(initialised: IamUser, isolated_env: Path, env: dict[str, str]) -> None:
-    done = run(isolated_env, "read", "aws_session_token", env=env)  # stdin is /dev/null
+    done = cli(isolated_env, "read", "aws_session_token", env=env)  # stdin is /dev/null
     assert_one_line_failure(done)
     assert "there is no terminal to ask on" in done.stderr
     assert not credentials_path(isolated_env).exists()
 
 
 def test_usage_errors_from_typer_go_to_stderr(isolated_env: Path) -> None:
-    done = run(isolated_env, "read")
+    done = cli(isolated_env, "read")
     assert done.returncode == 2 and done.stdout == "" and "Missing argument" in done.stderr
-    done = run(isolated_env, "read", "aws_session_token", "--bogus")
+    done = cli(isolated_env, "read", "aws_session_token", "--bogus")
     assert done.returncode == 2 and done.stdout == "" and "No such option" in done.stderr
 
 

@@ -102,7 +102,7 @@ def test_env_prints_only_assignments(authenticated: IamUser, isolated_env: Path,
         ("fish", f"set -gx AWS_SESSION_TOKEN '{values['aws_session_token']}'"),
         ("powershell", f"$Env:AWS_SESSION_TOKEN = '{values['aws_session_token']}'"),
     ):
-        done = run(isolated_env, "env", "--shell", shell, env=env)
+        done = cli(isolated_env, "env", "--shell", shell, env=env)
         assert (done.returncode, done.stderr) == (0, "")
         lines = done.stdout.splitlines()
         assert len(lines) == 7 and expected in lines
@@ -122,7 +122,7 @@ def test_env_takes_the_fast_path(authenticated: IamUser, isolated_env: Path, env
 
 def test_env_with_no_way_to_ask_prints_nothing(initialised: IamUser, isolated_env: Path, env: dict[str, str]) -> None:
     write_credentials(isolated_env, EXPIRED_SESSION)
-    done = run(isolated_env, "env", env=env)
+    done = cli(isolated_env, "env", env=env)
     assert_one_line_failure(done)
     assert "there is no terminal to ask on" in done.stderr
 
@@ -140,7 +140,7 @@ def test_env_renews_on_the_terminal_while_stdout_is_captured(
 
 
 def test_env_refuses_an_unknown_shell(authenticated: IamUser, isolated_env: Path, env: dict[str, str]) -> None:
-    done = run(isolated_env, "env", "--shell", "tcsh", env=env)
+    done = cli(isolated_env, "env", "--shell", "tcsh", env=env)
     assert_one_line_failure(done, 2)
     assert "unknown shell 'tcsh'" in done.stderr
 
@@ -236,7 +236,7 @@ def sdk_config(isolated_env: Path, env: dict[str, str]) -> dict[str, str]:
 def test_credential_process_prints_the_sdk_json(
     authenticated: IamUser, isolated_env: Path, env: dict[str, str]
 ) -> None:
-    done = run(isolated_env, "credential-process", env=env)
+    done = cli(isolated_env, "credential-process", env=env)
     assert (done.returncode, done.stderr) == (0, "")
     values = session(isolated_env)
     assert json.loads(done.stdout) == {
@@ -339,11 +339,11 @@ def test_status_while_valid_and_after_expiry(
 
 
 def test_status_without_a_session(isolated_env: Path, env: dict[str, str]) -> None:
-    done = run(isolated_env, "status", env=env)  # a fresh HOME: the first step is init (issue 20)
+    done = cli(isolated_env, "status", env=env)  # a fresh HOME: the first step is init (issue 20)
     assert_one_line_failure(done)
     assert "run `stscreds init`" in done.stderr
     write_credentials(isolated_env, "[work]\nnot a setting\n")
-    assert_one_line_failure(run(isolated_env, "status", env=env))
+    assert_one_line_failure(cli(isolated_env, "status", env=env))
 
 
 def test_whoami(initialised: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy) -> None:
@@ -435,7 +435,7 @@ def test_the_mfa_command_stored_at_init_renews_credential_process(
 
 
 def test_version(isolated_env: Path) -> None:
-    done = run(isolated_env, "--version")
+    done = cli(isolated_env, "--version")
     assert (done.returncode, done.stdout) == (0, f"stscreds {__version__}\n")
 
 

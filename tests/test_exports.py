@@ -21,7 +21,7 @@ from pathlib import Path
 
 import botocore.session
 import pytest
-from conftest import STSCREDS, cli_env, examples, run, write_credentials
+from conftest import STSCREDS, cli, cli_env, examples, run, write_credentials
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -91,10 +91,10 @@ def test_the_expiry_is_printed_as_the_aws_cli_prints_it(seconds: int) -> None:
 def test_env_format_prints_the_aws_clis_lines_then_the_security_token_and_the_region(
     form: str, isolated_env: Path
 ) -> None:
-    """Through the installed CLI: the CLI's lines for the stored session come first, byte for
+    """Through the script's entry point: the CLI's lines for the stored session come first, byte for
     byte; then AWS_SECURITY_TOKEN and the profile's region (not in `process`)."""
     with_session(isolated_env, "[default]\nregion = eu-west-1\n")
-    done = run(isolated_env, "env", "--format", form)
+    done = cli(isolated_env, "env", "--format", form)
     assert (done.returncode, done.stderr) == (0, "")
     cli_form = "env-no-export" if form == "dotenv" else form  # dotenv: the same lines, for docker
     expected = next(c for c in VECTORS[cli_form] if c["name"] == "token_and_expiration")["output"]
@@ -386,18 +386,18 @@ def test_each_format_is_read_by_its_consumer(form: str, isolated_env: Path, tmp_
     if form == "fish" and shutil.which("fish") is None:
         pytest.skip("fish is not installed")
     with_session(isolated_env, "[default]\nregion = eu-west-1\n")
-    done = run(isolated_env, "env", "--format", form)
+    done = cli(isolated_env, "env", "--format", form)
     assert done.returncode == 0, done.stderr
     expected = {**CLI_VALUES, "AWS_SECURITY_TOKEN": TOKEN, "AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu-west-1"}
     assert consumers[form](done.stdout, tmp_path) == expected
     if form != "dotenv":
-        removed = run(isolated_env, "env", "--format", form, "--unset").stdout
+        removed = cli(isolated_env, "env", "--format", form, "--unset").stdout
         assert consumers[form](done.stdout + removed, tmp_path) == {}
 
 
 def test_process_format_is_what_botocores_credential_process_reads(isolated_env: Path, tmp_path: Path) -> None:
     with_session(isolated_env)
-    done = run(isolated_env, "env", "--format", "process")
+    done = cli(isolated_env, "env", "--format", "process")
     assert done.returncode == 0, done.stderr
     output = tmp_path / "credentials.json"
     output.write_text(done.stdout)
@@ -418,15 +418,15 @@ def test_bash_and_zsh_are_what_sh_means(isolated_env: Path) -> None:
     with_session(isolated_env)
     outputs_ = {shell: fast_answer(["env", "--shell", shell]) for shell in ("sh", "bash", "zsh")}
     assert outputs_["sh"] is not None and len(set(outputs_.values())) == 1
-    done = run(isolated_env, "env", "-s", "zsh")
+    done = cli(isolated_env, "env", "-s", "zsh")
     assert (done.returncode, done.stdout) == (0, outputs_["sh"])
 
 
 @pytest.mark.parametrize("shell", ["sh", "fish", "powershell"])
 def test_unset_removes_every_variable_env_sets(shell: str, isolated_env: Path, tmp_path: Path) -> None:
     with_session(isolated_env, "[default]\nregion = eu-west-1\n")
-    env = run(isolated_env, "env", "--shell", shell).stdout
-    unset = run(isolated_env, "env", "--shell", shell, "--unset").stdout
+    env = cli(isolated_env, "env", "--shell", shell).stdout
+    unset = cli(isolated_env, "env", "--shell", shell, "--unset").stdout
     assert len(env.splitlines()) == len(unset.splitlines()) == 9  # the region, and the prompt hook's two
     names = [line.split()[1] if shell == "sh" else line.split()[2] for line in unset.splitlines()]
     if shell == "powershell":
@@ -449,7 +449,7 @@ def test_unset_needs_no_credentials_and_no_file(isolated_env: Path) -> None:
     """The lines depend on the shell alone: nothing set up, a broken config, no prompt."""
     (isolated_env / ".aws").mkdir()
     (isolated_env / ".aws" / "config").write_text("not an ini file\n")
-    done = run(isolated_env, "env", "--unset")
+    done = cli(isolated_env, "env", "--unset")
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout == fast_answer(["env", "--unset"]) == exports.shell_unset("sh")
 
@@ -466,7 +466,7 @@ def test_unset_needs_no_credentials_and_no_file(isolated_env: Path) -> None:
 )
 def test_a_choice_env_cannot_print_is_one_line(args: list[str], said: str, isolated_env: Path) -> None:
     with_session(isolated_env)
-    done = run(isolated_env, "env", *args)
+    done = cli(isolated_env, "env", *args)
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr.startswith("stscreds: ") and said in done.stderr and done.stderr.count("\n") == 1
 
@@ -571,7 +571,7 @@ def test_a_long_term_key_in_the_environment_is_named_by_status_auth_and_env(isol
         ["env", "-p", "old"],
         ["auth"],
     ):
-        done = run(isolated_env, *args, env=env)
+        done = cli(isolated_env, *args, env=env)
         warnings = [line for line in done.stderr.splitlines() if line.startswith("stscreds: warning:")]
         assert len(warnings) == 1, (args, done.stderr)
         assert warnings[0].startswith("stscreds: warning: AWS_ACCESS_KEY_ID (AKIA…MPLE)")
@@ -582,5 +582,5 @@ def test_a_long_term_key_in_the_environment_is_named_by_status_auth_and_env(isol
         {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE"},
     ):
         assert answers.shadowing_warning(variables) is None
-        done = run(isolated_env, "status", env=cli_env(isolated_env, **variables))
+        done = cli(isolated_env, "status", env=cli_env(isolated_env, **variables))
         assert (done.returncode, done.stderr) == (0, "")

@@ -175,7 +175,7 @@ def test_init_asks_before_replacing_a_stored_pair_and_needs_force_elsewhere(
     assert shell.exitstatus == 0, shell.before
     assert keystore.load_keys("default") == (bob.access_key_id, bob.secret_access_key)
 
-    done = run(
+    done = cli(
         isolated_env,
         "init",
         "--force",

@@ -445,7 +445,7 @@ def test_credential_process_prints_the_instant_it_read(
     config.write_text(f"[profile via]\ncredential_process = {STSCREDS} credential-process\n")
     env = {**env, "AWS_CONFIG_FILE": str(config), "AWS_DEFAULT_REGION": "us-east-1"}
     done = run(isolated_env, "credential-process", env=env, prefix=("setsid",))  # no terminal to ask on
-    status = run(isolated_env, "status", env=env)
+    status = cli(isolated_env, "status", env=env)
     if printed is None:
         assert_one_line_failure(done)
         assert status.returncode == 1 and "no session" in status.stdout
@@ -610,6 +610,6 @@ USAGE_ERRORS = {
 
 @pytest.mark.parametrize("args, message", USAGE_ERRORS.values(), ids=USAGE_ERRORS.keys())
 def test_usage_errors_are_one_line(args: tuple[str, ...], message: str, isolated_env: Path) -> None:
-    done = run(isolated_env, *args)
+    done = cli(isolated_env, *args)
     assert_one_line_failure(done, 2)
     assert message in done.stderr and "--help`)" in done.stderr

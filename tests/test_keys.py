@@ -73,9 +73,9 @@ def test_the_keys_age_is_looked_up_once_shown_and_warned_about(
     done = cli(isolated_env, "auth", stdin="123456\n", env=env)
     assert done.returncode == 0
     assert "Warning: your long-term access key is 100 days old; rotate it with `stscreds rotate`." in done.stderr
-    status = run(isolated_env, "status", env=env)
+    status = cli(isolated_env, "status", env=env)
     assert f"made {old[:10]} (100 days ago)" in status.stdout
-    report = json.loads(run(isolated_env, "status", "--json", env=env).stdout)
+    report = json.loads(cli(isolated_env, "status", "--json", env=env).stdout)
     assert (report["long_term_key_created"], report["long_term_key_age_days"]) == (old, 100)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from awsproxy import RecordingProxy
-from conftest import run, write_credentials
+from conftest import cli, write_credentials
 
 from stscreds import listing
 from stscreds.__main__ import fast_answer
@@ -132,7 +132,7 @@ fresh          session  stscreds key AKIA…ES01                                
 
 def test_list_shows_every_kind_what_it_rests_on_and_what_is_cached(isolated_env: Path) -> None:
     every_kind(isolated_env)
-    done = run(isolated_env, "list")
+    done = cli(isolated_env, "list")
     assert (done.returncode, done.stderr) == (0, "")
     lines = done.stdout.splitlines()
     assert [line.split()[:2] for line in lines] == [line.split()[:2] for line in EXPECTED_TEXT.splitlines()]
@@ -145,7 +145,7 @@ def test_list_shows_every_kind_what_it_rests_on_and_what_is_cached(isolated_env:
 
 def test_list_json_has_one_documented_row_per_profile(isolated_env: Path) -> None:
     every_kind(isolated_env)
-    done = run(isolated_env, "list", "--json")
+    done = cli(isolated_env, "list", "--json")
     assert (done.returncode, done.stderr) == (0, "")
     document = json.loads(done.stdout)
     assert done.stdout == json.dumps(document, indent=2) + "\n"  # as json.dumps writes it, without json
@@ -228,7 +228,7 @@ def test_list_calls_no_one_and_asks_nothing(isolated_env: Path, env: dict[str, s
     write_credentials(isolated_env, CREDENTIALS.replace(FUTURE, PAST))
     cache = isolated_env / ".stscreds" / "cache"
     cache.write_text(cache.read_text().replace(FUTURE, PAST))
-    done = run(isolated_env, "list", env=env)
+    done = cli(isolated_env, "list", env=env)
     assert (done.returncode, done.stderr) == (0, "")
     assert "until" not in done.stdout and proxy.calls == []
 
@@ -245,15 +245,15 @@ def test_a_broken_file_is_one_line_naming_the_file_and_line(
 ) -> None:
     (isolated_env / ".aws").mkdir()
     (isolated_env / file).write_text(text)
-    done = run(isolated_env, "list")
+    done = cli(isolated_env, "list")
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr == f"stscreds: {isolated_env / file}, line {line}: " + done.stderr.split(": ", 2)[2]
     assert done.stderr.count("\n") == 1
 
 
 def test_list_in_a_fresh_home_says_what_to_do(isolated_env: Path) -> None:
-    done = run(isolated_env, "list")
+    done = cli(isolated_env, "list")
     assert (done.returncode, done.stdout) == (0, "")
     assert "stscreds init" in done.stderr and done.stderr.count("\n") == 1
-    done = run(isolated_env, "list", "--json")
+    done = cli(isolated_env, "list", "--json")
     assert (done.returncode, json.loads(done.stdout), done.stderr) == (0, {"profiles": []}, "")

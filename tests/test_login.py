@@ -39,6 +39,7 @@ from conftest import (
     ScriptedUI,
     assert_one_line_failure,
     broker_for,
+    cli,
     cli_env,
     examples,
     run,
@@ -187,7 +188,7 @@ def test_login_signs_in_with_the_browser_and_writes_what_aws_cli_v2_writes(
     assert (exchange.body or {})["grantType"] == "authorization_code" and fake.redemptions == 1
     # Served from stscreds' cache by the fast path: no JSON, no call.
     calls = len(fake.calls)
-    done = run(isolated_env, "read", "aws_access_key_id", "--profile", PROFILE, env=env)
+    done = cli(isolated_env, "read", "aws_access_key_id", "--profile", PROFILE, env=env)
     assert done.stdout == issued.access_key_id + "\n" and len(fake.calls) == calls
 
 
@@ -637,10 +638,10 @@ def test_without_the_policy_it_is_one_line_naming_it(fake: SigninFake, isolated_
     aws_cli_login(fake, isolated_env, expires_in=60)
     fake.denied_principals.add(ALICE)
     env = login_env(isolated_env, fake)
-    done = run(isolated_env, "read", "aws_access_key_id", "--profile", PROFILE, env=env)
+    done = cli(isolated_env, "read", "aws_access_key_id", "--profile", PROFILE, env=env)
     assert_one_line_failure(done)
     assert "INSUFFICIENT_PERMISSIONS" in done.stderr and signin.POLICY in done.stderr
-    done = run(isolated_env, "login", "--profile", "other", "--region", "eu-west-1", env=env)
+    done = cli(isolated_env, "login", "--profile", "other", "--region", "eu-west-1", env=env)
     assert_one_line_failure(done)
     assert signin.POLICY in done.stderr and "other" not in (isolated_env / ".aws" / "config").read_text()
 
@@ -676,22 +677,22 @@ def test_logout_login_removes_the_token_and_what_stscreds_cached_from_it(
     cache.update({"unrelated": {"aws_access_key_id": "ASIAX", "root": "session.default"}})
     config = (isolated_env / ".aws" / "config").read_text()
     env = login_env(isolated_env, fake)
-    done = run(isolated_env, "logout", "--login", "--profile", PROFILE, env=env)
+    done = cli(isolated_env, "logout", "--login", "--profile", PROFILE, env=env)
     assert (done.returncode, done.stdout) == (0, ""), done.stderr
     assert "15 minutes at most" in done.stderr and "dev, prod" in done.stderr
     assert not token_path(isolated_env).exists() and list(cache.sections()) == ["unrelated"]
     assert (isolated_env / ".aws" / "config").read_text() == config
-    done = run(isolated_env, "read", "aws_access_key_id", "--profile", PROFILE, env=env)
+    done = cli(isolated_env, "read", "aws_access_key_id", "--profile", PROFILE, env=env)
     assert_one_line_failure(done)
     assert done.stderr.rstrip().endswith("run `stscreds login --profile dev`")
-    done = run(isolated_env, "logout", env=env)
+    done = cli(isolated_env, "logout", env=env)
     assert_one_line_failure(done, 2)
     assert "--login" in done.stderr
 
 
 def test_debug_logs_keep_every_secret_of_a_login_out(fake: SigninFake, isolated_env: Path) -> None:
     env = login_env(isolated_env, fake)
-    done = run(isolated_env, "--debug", "login", "--profile", PROFILE, "--region", "eu-west-1", env=env)
+    done = cli(isolated_env, "--debug", "login", "--profile", PROFILE, "--region", "eu-west-1", env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     token = cached_token(isolated_env)
     logged = done.stderr
@@ -700,7 +701,7 @@ def test_debug_logs_keep_every_secret_of_a_login_out(fake: SigninFake, isolated_
     token_path(isolated_env).write_text(
         json.dumps({**token, "accessToken": {**token["accessToken"], "expiresAt": sf.expires_at(time.time, 60)}})
     )
-    done = run(isolated_env, "--debug", "read", "aws_access_key_id", "--profile", PROFILE, env=env)
+    done = cli(isolated_env, "--debug", "read", "aws_access_key_id", "--profile", PROFILE, env=env)
     assert done.returncode == 0 and fake.refreshes == 1, done.stderr[-2000:]
     logged += done.stderr
     assert logged.count("signin CreateOAuth2Token") == 2  # one line per call (the code's and the refresh)
@@ -720,6 +721,6 @@ def test_the_key_commands_name_login_for_a_login_profile(fake: SigninFake, isola
     aws_cli_login(fake, isolated_env)
     env = login_env(isolated_env, fake)
     for command in ("auth", "rotate", "whoami", "retire-keys"):
-        done = run(isolated_env, command, "--profile", PROFILE, env=env)
+        done = cli(isolated_env, command, "--profile", PROFILE, env=env)
         assert_one_line_failure(done, 2)
         assert "is a login profile" in done.stderr and "`stscreds login --profile dev`" in done.stderr, command

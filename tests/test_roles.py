@@ -100,7 +100,7 @@ def test_a_role_profile_through_every_consumer(
     session: str, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy
 ) -> None:
     shared_before = credentials_path(isolated_env).read_bytes()
-    done = run(isolated_env, "read", "aws_access_key_id", "--profile", "prod", env=env)
+    done = cli(isolated_env, "read", "aws_access_key_id", "--profile", "prod", env=env)
     assert done.returncode == 0, done.stderr
     role_key = done.stdout.strip()
     assert role_key.startswith("ASIA") and role_key != session
@@ -110,11 +110,11 @@ def test_a_role_profile_through_every_consumer(
     assert "ExternalId" not in call.params and done.stderr == ""
 
     proxy.calls.clear()
-    env_lines = run(isolated_env, "env", "--profile", "prod", env=env).stdout
+    env_lines = cli(isolated_env, "env", "--profile", "prod", env=env).stdout
     assert f"export AWS_ACCESS_KEY_ID='{role_key}'" in env_lines
-    process = json.loads(run(isolated_env, "credential-process", "-p", "prod", env=env).stdout)
+    process = json.loads(cli(isolated_env, "credential-process", "-p", "prod", env=env).stdout)
     assert process["AccessKeyId"] == role_key
-    status = run(isolated_env, "status", "--profile", "prod", env=env)
+    status = cli(isolated_env, "status", "--profile", "prod", env=env)
     assert (
         status.returncode == 0 and f"Role:        {PROD}" in status.stdout and "Source:      default" in status.stdout
     )
@@ -132,7 +132,7 @@ def test_a_role_profile_through_every_consumer(
 
 
 def test_a_role_is_read_by_the_fast_path(session: str, isolated_env: Path, env: dict[str, str]) -> None:
-    assert run(isolated_env, "read", "aws_session_token", "-p", "prod", env=env).returncode == 0
+    assert cli(isolated_env, "read", "aws_session_token", "-p", "prod", env=env).returncode == 0
     done = subprocess.run(
         [sys.executable, "-X", "importtime", STSCREDS, "read", "aws_session_token", "-p", "prod"],
         capture_output=True,
@@ -283,7 +283,7 @@ def test_after_an_hour_a_role_renews_without_a_prompt_and_with_the_session_both_
 def test_a_day_on_the_command_line(
     session: str, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy
 ) -> None:
-    assert run(isolated_env, "read", "aws_session_token", "-p", "prod", env=env).returncode == 0
+    assert cli(isolated_env, "read", "aws_session_token", "-p", "prod", env=env).returncode == 0
     proxy.calls.clear()
     done = run(isolated_env, "read", "aws_session_token", "-p", "prod", env=env, prefix=faketime("+61m"))
     assert done.returncode == 0 and done.stderr == "", done.stderr  # no prompt: stdin is closed

@@ -103,7 +103,7 @@ def test_rotate_replaces_the_key_with_the_session_and_leaves_none_behind(
     session: IamUser, isolated_env: Path, env: dict[str, str], proxy: RecordingProxy, moto_port: int
 ) -> None:
     assert keys_of(moto_port, session.name) == [session.access_key_id]
-    done = run(isolated_env, "rotate", "--yes", env=env)
+    done = cli(isolated_env, "rotate", "--yes", env=env)
     assert done.returncode == 0, done.stderr
     new_key = never_orphaned(moto_port, session, isolated_env)
     assert new_key != session.access_key_id
@@ -116,7 +116,7 @@ def test_rotate_replaces_the_key_with_the_session_and_leaves_none_behind(
     assert signers["CreateAccessKey"].startswith("ASIA") and signers["GetUser"] == new_key
     assert session.access_key_id not in {call.access_key_id for call in proxy.calls}
     assert proxy.last("DeleteAccessKey").params["AccessKeyId"] == session.access_key_id
-    status = run(isolated_env, "status", env=env)
+    status = cli(isolated_env, "status", env=env)
     assert f"{mask(new_key)} in " in status.stdout and "(0 days ago)" in status.stdout
     assert cli(isolated_env, "auth", stdin="123456\n", env=env).returncode == 0  # the new key works
 

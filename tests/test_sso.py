@@ -204,12 +204,12 @@ def test_every_consumer_takes_an_sso_profile(
     fake: SsoFake, isolated_env: Path, sso_env: dict[str, str], proxy: RecordingProxy
 ) -> None:
     seed_token(fake, isolated_env)
-    key = run(isolated_env, "read", "aws_access_key_id", "-p", "dev-admin", env=sso_env).stdout.strip()
-    assert f"export AWS_ACCESS_KEY_ID='{key}'" in run(isolated_env, "env", "-p", "dev-admin", env=sso_env).stdout
+    key = cli(isolated_env, "read", "aws_access_key_id", "-p", "dev-admin", env=sso_env).stdout.strip()
+    assert f"export AWS_ACCESS_KEY_ID='{key}'" in cli(isolated_env, "env", "-p", "dev-admin", env=sso_env).stdout
     assert (
-        json.loads(run(isolated_env, "credential-process", "-p", "dev-admin", env=sso_env).stdout)["AccessKeyId"] == key
+        json.loads(cli(isolated_env, "credential-process", "-p", "dev-admin", env=sso_env).stdout)["AccessKeyId"] == key
     )
-    status = run(isolated_env, "status", "-p", "dev-admin", env=sso_env)
+    status = cli(isolated_env, "status", "-p", "dev-admin", env=sso_env)
     assert status.returncode == 0 and "Account:     111111111111" in status.stdout
     assert "Role name:   AdministratorAccess" in status.stdout and "SSO:         corp" in status.stdout
     called = run(isolated_env, "exec", "-p", "dev-admin", "--", AWS_BIN, "sts", "get-caller-identity", env=sso_env)
@@ -218,7 +218,7 @@ def test_every_consumer_takes_an_sso_profile(
         isolated_env, "exec", "--server", "-p", "dev-admin", "--", AWS_BIN, "sts", "get-caller-identity", env=sso_env
     )
     assert served.returncode == 0 and proxy.calls[-1].access_key_id == key
-    assumed = run(isolated_env, "assume", "dev-admin", env=sso_env)  # renews now
+    assumed = cli(isolated_env, "assume", "dev-admin", env=sso_env)  # renews now
     assert assumed.returncode == 0 and "dev-admin" in assumed.stderr
     assert cached_roles(isolated_env)["dev-admin"]["aws_access_key_id"] == fake.issued_credentials[-1]["accessKeyId"]
     library = subprocess.run(
