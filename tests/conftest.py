@@ -100,6 +100,9 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def moto_port() -> Iterator[int]:
+    # Not a log record for every request moto answers (pytest keeps each for a failure's
+    # report): the recording proxy's calls say what a test needs.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
