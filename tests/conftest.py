@@ -63,6 +63,22 @@ def examples(per_run: int) -> int:
     return max(1, per_run * settings.default.max_examples // PER_RUN_EXAMPLES)
 
 
+# A role in another account on the MFA session of [default], and a profile that gets it through
+# credential_process (test_identity, test_console).
+PROD_ROLE = "arn:aws:iam::222222222222:role/Deploy"
+ROLE_PROFILES = f"""\
+[default]
+region = us-east-1
+
+[profile prod]
+role_arn = {PROD_ROLE}
+source_profile = default
+region = eu-west-1
+
+[profile prod-cached]
+credential_process = stscreds credential-process --profile prod
+"""
+
 # moto's own fixed answer to GetSessionToken.
 MOTO_SESSION_TOKEN_PREFIX = "AQoEXAMPLEH4aoAH0gNCAPyJxz4BlCFFxWNE1OPTgk5TthT"
 

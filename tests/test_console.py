@@ -19,6 +19,8 @@ from awsproxy import RecordingProxy
 from botocore.configloader import raw_config_parse
 from conftest import (
     EXPIRED_SESSION,
+    PROD_ROLE,
+    ROLE_PROFILES,
     IamUser,
     assert_one_line_failure,
     cli,
@@ -29,19 +31,9 @@ from conftest import (
 from federationfake import CHATTER, GET_SESSION_TOKEN, FederationFake, RecordingBrowser, write_recording_browser
 from ssofake import DEFAULT_START_URL, SsoFake
 
-PROD = "arn:aws:iam::222222222222:role/Deploy"
+PROD = PROD_ROLE
 CONFIG = f"""\
-[default]
-region = us-east-1
-
-[profile prod]
-role_arn = {PROD}
-source_profile = default
-region = eu-west-1
-
-[profile prod-cached]
-credential_process = stscreds credential-process --profile prod
-
+{ROLE_PROFILES}
 [profile mfa]
 credential_process = stscreds credential-process
 

@@ -16,6 +16,8 @@ from awsproxy import RecordingProxy
 from botocore.configloader import raw_config_parse
 from conftest import (
     AWS_BIN,
+    PROD_ROLE,
+    ROLE_PROFILES,
     IamUser,
     assert_one_line_failure,
     cli,
@@ -24,19 +26,8 @@ from conftest import (
     run,
 )
 
-PROD = "arn:aws:iam::222222222222:role/Deploy"
-ROLES = f"""\
-[default]
-region = us-east-1
-
-[profile prod]
-role_arn = {PROD}
-source_profile = default
-region = eu-west-1
-
-[profile prod-cached]
-credential_process = stscreds credential-process --profile prod
-"""
+PROD = PROD_ROLE
+ROLES = ROLE_PROFILES
 
 
 @pytest.fixture

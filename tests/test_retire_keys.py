@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -168,20 +168,29 @@ def test_no_login_profile_and_no_confirmation_stop_it_before_anything(
     assert "UpdateAccessKey" not in [c.action for c in proxy.calls]
 
 
+def failing_for_the_store(
+    monkeypatch: pytest.MonkeyPatch, home: Path, function: str, code: int, message: str
+) -> Callable[..., Any]:
+    """atomic.<function> failing for the key store alone (a read-only or a full disk there);
+    the real function, to put back."""
+    from stscreds import atomic
+
+    real: Callable[..., Any] = getattr(atomic, function)
+    store = str(home / ".stscreds" / "credentials")
+
+    def failing(path: str, *args: Any, **kwargs: Any) -> Any:
+        if path == store:
+            raise FileAccessError("write", path, OSError(code, message))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(atomic, function, failing)
+    return real
+
+
 def test_a_store_that_cannot_be_written_stops_it_before_anything(
     moving: IamUser, isolated_env: Path, proxy: RecordingProxy, moto_port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from stscreds import atomic
-
-    check_writable = atomic.check_writable
-    store = str(isolated_env / ".stscreds" / "credentials")
-
-    def read_only(path: str, *args: Any, **kwargs: Any) -> None:
-        if path == store:
-            raise FileAccessError("write", path, OSError(errno.EROFS, "Read-only file system"))
-        check_writable(path, *args, **kwargs)
-
-    monkeypatch.setattr(atomic, "check_writable", read_only)
+    failing_for_the_store(monkeypatch, isolated_env, "check_writable", errno.EROFS, "Read-only file system")
     with pytest.raises(FileAccessError, match="Read-only file system"):
         retire(isolated_env)
     assert proxy.calls == [] and keys(moto_port, moving) == {moving.access_key_id: "Active"}
@@ -235,15 +244,7 @@ def test_a_failed_removal_from_the_store_is_named_and_a_second_run_finishes(
 ) -> None:
     from stscreds import atomic
 
-    write_file = atomic.write_file
-    store = str(isolated_env / ".stscreds" / "credentials")
-
-    def full_disk(path: str, *args: Any, **kwargs: Any) -> None:
-        if path == store:
-            raise FileAccessError("write", path, OSError(errno.ENOSPC, "No space left on device"))
-        write_file(path, *args, **kwargs)
-
-    monkeypatch.setattr(atomic, "write_file", full_disk)
+    write_file = failing_for_the_store(monkeypatch, isolated_env, "write_file", errno.ENOSPC, "No space left on device")
     with pytest.raises(StscredsError, match=r"is deleted in IAM, but could not be removed from .*No space left"):
         retire(isolated_env)
     assert keys(moto_port, moving) == {} and keystore.has_keys("default")
